@@ -1,0 +1,99 @@
+/*
+ * Exception entry stubs (SDM Vol. 3A 6.12). Each stub makes the stack
+ * look the same, error code or not, then the common path saves the
+ * general registers as a struct trap_frame and calls trap_handler().
+ */
+#include "boot/layout.h"
+
+.macro TRAP_NOERR vec
+	.balign 16
+	pushq $0
+	pushq $\vec
+	jmp trap_common
+.endm
+
+.macro TRAP_ERR vec
+	.balign 16
+	pushq $\vec
+	jmp trap_common
+.endm
+
+	.text
+	.balign 16
+	.globl trap_stubs
+trap_stubs:
+	TRAP_NOERR 0
+	TRAP_NOERR 1
+	TRAP_NOERR 2
+	TRAP_NOERR 3
+	TRAP_NOERR 4
+	TRAP_NOERR 5
+	TRAP_NOERR 6
+	TRAP_NOERR 7
+	TRAP_ERR 8
+	TRAP_NOERR 9
+	TRAP_ERR 10
+	TRAP_ERR 11
+	TRAP_ERR 12
+	TRAP_ERR 13
+	TRAP_ERR 14
+	TRAP_NOERR 15
+	TRAP_NOERR 16
+	TRAP_ERR 17
+	TRAP_NOERR 18
+	TRAP_NOERR 19
+	TRAP_NOERR 20
+	TRAP_ERR 21
+	TRAP_NOERR 22
+	TRAP_NOERR 23
+	TRAP_NOERR 24
+	TRAP_NOERR 25
+	TRAP_NOERR 26
+	TRAP_NOERR 27
+	TRAP_NOERR 28
+	TRAP_ERR 29
+	TRAP_ERR 30
+	TRAP_NOERR 31
+
+trap_common:
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	cld
+	movq %rsp, %rdi
+	call trap_handler
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp
+	iretq
+
+	/* Spurious LAPIC interrupts need no EOI (SDM Vol. 3A 11.9). */
+	.balign 16
+	.globl spurious_stub
+spurious_stub:
+	iretq

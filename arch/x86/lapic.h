@@ -1,0 +1,22 @@
+/* The local APIC, in x2APIC mode where the CPU has it (SDM Vol. 3A 11). */
+#ifndef ARCH_X86_LAPIC_H
+#define ARCH_X86_LAPIC_H
+
+#include "core/types.h"
+
+#define ICR_INIT 0x00000500u
+#define ICR_STARTUP 0x00000600u
+#define ICR_NMI 0x00000400u
+#define ICR_LEVEL_ASSERT 0x00004000u
+#define ICR_DEST_ALL_BUT_SELF 0x000c0000u
+
+/* Enable this CPU's local APIC. Returns 0 or a negative error. */
+int lapic_init(void);
+bool lapic_is_ready(void);
+uint32_t lapic_id(void);
+bool lapic_is_x2apic(void);
+/* Send @icr (delivery mode and flags) to @apic_id; waits for delivery. */
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr);
+void lapic_send_nmi_others(void);
+
+#endif

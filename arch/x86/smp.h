@@ -1,0 +1,12 @@
+/* Bringing up the application processors. */
+#ifndef ARCH_X86_SMP_H
+#define ARCH_X86_SMP_H
+
+#include "boot/mb2.h"
+
+void smp_boot(const struct boot_info *bi);
+void smp_set_max_cpus(unsigned int n);
+unsigned int smp_enabled_count(void);
+__noreturn void cpu_idle(void);
+
+#endif
