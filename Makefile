@@ -35,16 +35,19 @@ all: $(BUILD)/hv.elf
 
 $(BUILD)/hv.elf: $(OBJS) linker.ld
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) -lgcc
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) -lgcc
 	@tools/check-image.sh $@
 
 $(BUILD)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(ASFLAGS) -c -o $@ $<
+	@echo "  AS      $<"
+	@$(CC) $(ASFLAGS) -c -o $@ $<
 
 -include $(OBJS:.o=.d)
 

@@ -90,6 +90,9 @@ static void boot_memory(const struct boot_info *bi)
 		panic("mm: no usable memory for the frame allocator");
 	if (hvmap_init(bi))
 		panic("mm: cannot switch to the hypervisor page tables");
+	/* The TSS is read at each exception: filling it in now is enough. */
+	if (cpu_alloc_stacks(&pcpus[0]))
+		panic("mm: no memory for the boot CPU's exception stacks");
 }
 
 static void boot_acpi(void)

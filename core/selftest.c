@@ -18,6 +18,10 @@ static void st_gp(void) { asm volatile("movq %0, %%rax; movq (%%rax), %%rax" ::"
 static void st_pf(void) { asm volatile("movq 0x18, %%rax" ::: "rax"); }
 /* Exceptions cannot be delivered on an unmapped stack: #DF on its IST. */
 static void st_df(void) { asm volatile("movq $0x800, %%rsp; ud2" ::: "memory"); }
+/* W^X: writing to text and executing data both fault (#PF). */
+static void st_wx(void) { *(volatile uint8_t *)(uintptr_t)st_ud = 0x90; }
+static uint8_t st_data_ret[16] = { 0xc3 }; /* a RET, in a NX data page */
+static void st_nx(void) { ((void (*)(void))(uintptr_t)st_data_ret)(); }
 static void st_nmi(void) { lapic_send_ipi(this_cpu()->apic_id, ICR_NMI | ICR_LEVEL_ASSERT); }
 static void st_panic(void) { panic("selftest: panic requested on the command line"); }
 
@@ -33,7 +37,8 @@ static const struct {
 	void (*run)(void);
 } selftests[] = {
 	{ "ud", st_ud }, { "bp", st_bp }, { "de", st_de }, { "gp", st_gp },
-	{ "pf", st_pf }, { "df", st_df }, { "nmi", st_nmi }, { "panic", st_panic },
+	{ "pf", st_pf }, { "df", st_df }, { "nmi", st_nmi },
+	{ "wx", st_wx }, { "nx", st_nx }, { "panic", st_panic },
 	{ "assert", st_assert },
 };
 

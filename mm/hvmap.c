@@ -17,6 +17,7 @@
 #include "core/string.h"
 
 #define LOW_4G GIB(4)
+#define VA_LIMIT (1ull << 47)   /* the walker maps the lower canonical half */
 
 extern char __image_start[], __text_end[], __rodata_end[], __image_end[];
 
@@ -36,8 +37,11 @@ static int hvmap_memory_map(const struct boot_info *bi)
 	for (unsigned i = 0; !err && i < bi->nmem; i++) {
 		const struct mem_region *m = &bi->mem[i];
 		uint64_t base = MAX(ALIGN_DOWN(m->base, PAGE_SIZE), PAGE_SIZE);
-		uint64_t end = ALIGN_UP(m->base + m->len, PAGE_SIZE);
+		uint64_t end;
 
+		if (range_overflows(m->base, m->len) || base >= VA_LIMIT)
+			continue;    /* the allocator has reported such entries */
+		end = MIN(ALIGN_UP(m->base + m->len, PAGE_SIZE), VA_LIMIT);
 		if (end <= base)
 			continue;
 		if (is_ram_type(m->type))

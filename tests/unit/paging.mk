@@ -1,0 +1,2 @@
+UNIT_TESTS += paging
+unit_paging_SRCS := mm/paging.c mm/pmm.c arch/x86/pgtable.c

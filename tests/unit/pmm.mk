@@ -1,0 +1,2 @@
+UNIT_TESTS += pmm
+unit_pmm_SRCS := mm/pmm.c
