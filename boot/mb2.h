@@ -13,7 +13,7 @@
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
 
 #define MB2_MAX_MODULES 32
-#define MB2_MAX_MEM 128
+#define MB2_MAX_MEM 512
 
 /* Memory types, as in the multiboot2 memory map tag. */
 enum mem_type {

@@ -1,0 +1,2 @@
+UNIT_TESTS += cmdline
+unit_cmdline_SRCS := core/cmdline.c
