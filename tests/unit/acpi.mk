@@ -1,0 +1,2 @@
+UNIT_TESTS += acpi
+unit_acpi_SRCS := arch/x86/acpi.c
