@@ -14,6 +14,7 @@
 #include "arch/x86/virt_probe.h"
 #include "boot/layout.h"
 #include "boot/mb2.h"
+#include "core/config.h"
 #include "core/console.h"
 #include "core/options.h"
 #include "core/panic.h"
@@ -21,7 +22,10 @@
 #include "core/printk.h"
 #include "core/selftest.h"
 #include "core/string.h"
+#include "core/vm.h"
+#include "arch/x86/virt.h"
 #include "mm/hvmap.h"
+#include "mm/mm.h"
 #include "mm/pmm.h"
 
 #define HV_VERSION "0.1.0"
@@ -127,18 +131,81 @@ static void boot_summary(void)
 		(unsigned long long)(pmm_free_pages() * PAGE_SIZE >> 20));
 }
 
-static __noreturn void boot_idle(void)
+/* Nothing (more) to run: do what on_idle= says. */
+static void hv_idle_action(void)
 {
 	if (hv_opts.on_idle == IDLE_POWEROFF)
 		power_off();
 	else if (hv_opts.on_idle == IDLE_REBOOT)
 		power_reset();
-	pr_info("hv: nothing to run; cpu0 halted\n");
+}
+
+void vm_on_all_stopped(void)
+{
+	pr_info("hv: all VMs have stopped\n");
+	hv_idle_action();
+}
+
+static const struct boot_module *boot_find_config(const struct boot_info *bi)
+{
+	size_t n;
+
+	for (unsigned i = 0; i < bi->nmodules; i++) {
+		const char *name = bi->modules[i].cmdline;
+
+		n = strlen(name);
+		if (hv_opts.config[0] ? !strcmp(name, hv_opts.config)
+				      : n > 5 && !strcmp(name + n - 5, ".conf"))
+			return &bi->modules[i];
+	}
+	return NULL;
+}
+
+static struct config vm_config;
+
+/* Parse the configuration and create its VMs; returns how many. */
+static unsigned boot_create_vms(const struct boot_info *bi)
+{
+	const struct boot_module *m = boot_find_config(bi);
+	unsigned n;
+
+	if (!m) {
+		pr_info("hv: no VM configuration module (%s); nothing to run\n",
+			hv_opts.config[0] ? hv_opts.config : "*.conf");
+		return 0;
+	}
+	if (!virt) {
+		pr_err("hv: VM configuration '%s' found, but no VMs can run on this machine\n",
+		       m->cmdline);
+		return 0;
+	}
+	config_parse(m->cmdline, phys_to_virt(m->start), m->end - m->start, &vm_config);
+	n = vm_create_all(&vm_config, m->cmdline, bi);
+	pr_info("hv: %u of %u configured VM(s) created\n", n, vm_config.nvms);
+	return n;
+}
+
+static void boot_release_cpus(void)
+{
+	for (unsigned i = 1; i < ncpus_online; i++)
+		__atomic_store_n(&pcpus[i].go, true, __ATOMIC_RELEASE);
+}
+
+static __noreturn void boot_idle(unsigned nvms)
+{
+	boot_release_cpus();
+	if (pcpus[0].vcpu)
+		cpu_run_vcpu();
+	if (!nvms)
+		hv_idle_action();
+	pr_info("hv: cpu0 idle\n");
 	cpu_idle();
 }
 
 __noreturn void boot_main(uint32_t magic, uint32_t mbi_phys)
 {
+	unsigned nvms;
+
 	boot_cpu_early();
 	if (magic != MB2_BOOTLOADER_MAGIC)
 		panic("boot: not started by a multiboot2 loader (magic %#x)", magic);
@@ -158,8 +225,10 @@ __noreturn void boot_main(uint32_t magic, uint32_t mbi_phys)
 		smp_set_max_cpus(hv_opts.maxcpus);
 	smp_boot(&boot_info);
 	virt_probe_report();
+	virt_select();
+	nvms = boot_create_vms(&boot_info);
 	boot_summary();
 	if (hv_opts.selftest)
 		selftest_run(hv_opts.selftest, hv_opts.selftest_len);
-	boot_idle();
+	boot_idle(nvms);
 }

@@ -6,6 +6,7 @@
 #include "core/cmdline.h"
 #include "core/errno.h"
 #include "core/printk.h"
+#include "core/string.h"
 #include "arch/x86/uart.h"
 
 struct hv_options hv_opts = { .on_idle = IDLE_HALT };
@@ -65,7 +66,18 @@ static int opt_maxcpus(const char *val, size_t len, void *ctx)
 	return 0;
 }
 
+static int opt_config(const char *val, size_t len, void *ctx)
+{
+	(void)ctx;
+	if (!val || !len || len >= sizeof(hv_opts.config))
+		return -EINVAL;
+	memcpy(hv_opts.config, val, len);
+	hv_opts.config[len] = 0;
+	return 0;
+}
+
 static const struct cmdline_opt hv_cmdline_opts[] = {
+	{ "config", opt_config, NULL },
 	{ "console", opt_console, NULL },
 	{ "loglevel", opt_loglevel, NULL },
 	{ "on_idle", opt_on_idle, NULL },

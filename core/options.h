@@ -11,6 +11,7 @@ struct hv_options {
 	const char *selftest;      /* NULL, or a name from core/selftest.c */
 	size_t selftest_len;
 	unsigned int maxcpus;      /* 0 = all */
+	char config[64];           /* module name of the VM configuration */
 };
 
 extern struct hv_options hv_opts;

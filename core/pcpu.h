@@ -10,6 +10,8 @@
 
 #define MAX_CPUS 64
 
+struct vcpu;
+
 struct pcpu {
 	struct pcpu *self;        /* must stay first: %gs:0 */
 	uint32_t id;              /* dense index, 0 = boot CPU */
@@ -17,6 +19,8 @@ struct pcpu {
 	uint64_t stack_top;       /* main stack */
 	uint64_t stack_bottom;
 	volatile bool online;
+	volatile bool go;         /* set by cpu0 once VMs are set up */
+	struct vcpu *vcpu;        /* what this CPU runs, or NULL */
 	struct pcpu_arch arch;
 } __aligned(4096);
 

@@ -9,6 +9,7 @@
 #include "arch/x86/lapic.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/virt_probe.h"
+#include "arch/x86/virt.h"
 #include "boot/layout.h"
 #include "core/errno.h"
 #include "core/pcpu.h"
@@ -42,6 +43,11 @@ __noreturn void ap_entry64(struct pcpu *c)
 	lapic_init();
 	virt_probe_this_cpu();
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	/* Wait while cpu0 sets up the VMs: they say which vCPU runs here. */
+	while (!__atomic_load_n(&c->go, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	if (c->vcpu)
+		cpu_run_vcpu();
 	cpu_idle();
 }
 
@@ -161,6 +167,25 @@ unsigned int smp_enabled_count(void)
 	for (unsigned i = 0; i < acpi.ncpus; i++)
 		n += acpi.cpus[i].enabled;
 	return n ? n : 1;
+}
+
+/* Enter this CPU's vCPU; only a VM that fails to start comes back. */
+void cpu_run_vcpu(void)
+{
+	struct vcpu *v = this_cpu()->vcpu;
+	int err = virt->cpu_enable();
+
+	if (err) {
+		pr_err("cpu%u: cannot enable %s (%d); its VM cannot run\n", this_cpu_id(),
+		       virt->name, err);
+		return;
+	}
+	if (v->idx) {
+		/* Secondary vCPUs wait for the guest's INIT/SIPI, which comes with guest SMP. */
+		pr_info("vm %s: vcpu%u parked on cpu%u\n", v->vm->name, v->idx, this_cpu_id());
+		return;
+	}
+	virt->vcpu_run(v);
 }
 
 __noreturn void cpu_idle(void)

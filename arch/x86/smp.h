@@ -8,5 +8,6 @@ void smp_boot(const struct boot_info *bi);
 void smp_set_max_cpus(unsigned int n);
 unsigned int smp_enabled_count(void);
 __noreturn void cpu_idle(void);
+void cpu_run_vcpu(void);
 
 #endif

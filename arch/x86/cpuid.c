@@ -1,0 +1,122 @@
+/*
+ * Guest CPUID: the host's answers, filtered. Virtualization extensions
+ * and features we do not virtualize are hidden, the hypervisor bit and
+ * leaves 0x40000000.. are added, and topology describes the VM's vCPUs
+ * (one core each, one package).
+ */
+#include "arch/x86/cpuid.h"
+#include "arch/x86/virt.h"
+#include "core/guest_abi.h"
+#include "core/string.h"
+
+/* CPUID.1:ECX bits hidden: MONITOR(3), DS-CPL(4), VMX(5), SMX(6), EST(7),
+ * TM2(8), xTPR(14), PDCM(15), x2APIC(21), TSC-deadline(24); until the
+ * guest platform has a local APIC, APIC(9) in EDX too. */
+#define LEAF1_ECX_HIDE ((1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | \
+			(1u << 8) | (1u << 14) | (1u << 15) | (1u << 21) | (1u << 24))
+#define LEAF1_ECX_HYPERVISOR (1u << 31)
+#define LEAF1_ECX_OSXSAVE (1u << 27)
+/* CPUID.1:EDX: APIC(9), DS(21), ACPI(22), TM(29), PBE(31). */
+#define LEAF1_EDX_HIDE ((1u << 9) | (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31))
+/* CPUID.7.0:EBX: SGX(2), PQM(12), PQE(15), Intel PT(25); ECX: WAITPKG(5). */
+#define LEAF7_EBX_HIDE ((1u << 2) | (1u << 12) | (1u << 15) | (1u << 25))
+#define LEAF7_ECX_HIDE (1u << 5)
+#define CR4_OSXSAVE (1ull << 18)
+
+static unsigned order_of(unsigned n)
+{
+	unsigned o = 0;
+
+	while ((1u << o) < n)
+		o++;
+	return o;
+}
+
+static void cpuid_leaf1(struct vcpu *vcpu, struct cpuid_regs *r)
+{
+	r->ecx = (r->ecx & ~LEAF1_ECX_HIDE & ~LEAF1_ECX_OSXSAVE) | LEAF1_ECX_HYPERVISOR;
+	/* OSXSAVE mirrors the guest's CR4, not ours (SDM Vol. 2A CPUID). */
+	if (virt->get_reg(vcpu, VREG_CR4) & CR4_OSXSAVE)
+		r->ecx |= LEAF1_ECX_OSXSAVE;
+	r->edx &= ~LEAF1_EDX_HIDE;
+	r->ebx = (r->ebx & 0xffff) | (vcpu->vm->nvcpus & 0xff) << 16 | (vcpu->idx & 0xff) << 24;
+}
+
+/* Leaf 0xB: two levels, one thread per core, all vCPUs in one package. */
+static void cpuid_topology(struct vcpu *vcpu, uint32_t sub, struct cpuid_regs *r)
+{
+	unsigned n = vcpu->vm->nvcpus;
+
+	memset(r, 0, sizeof(*r));
+	if (sub == 0)
+		*r = (struct cpuid_regs){ 0, 1, 0x100, 0 };
+	else if (sub == 1)
+		*r = (struct cpuid_regs){ order_of(n), n, 0x201, 0 };
+	else
+		r->ecx = sub;
+	r->edx = vcpu->idx;
+}
+
+static void cpuid_hv_leaves(struct vcpu *vcpu, uint32_t leaf, struct cpuid_regs *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (leaf == CPUID_HV_BASE) {
+		r->eax = CPUID_HV_BASE + 1;
+		memcpy(&r->ebx, CPUID_HV_SIGNATURE, 4);
+		memcpy(&r->ecx, CPUID_HV_SIGNATURE + 4, 4);
+		memcpy(&r->edx, CPUID_HV_SIGNATURE + 8, 4);
+	} else if (leaf == CPUID_HV_BASE + 1) {
+		r->eax = HV_ABI_VERSION;
+		r->ebx = vcpu->vm->id;
+	}
+}
+
+void cpuid_guest(struct vcpu *vcpu, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+{
+	if ((leaf & 0xf0000000u) == CPUID_HV_BASE) {
+		cpuid_hv_leaves(vcpu, leaf, r);
+		return;
+	}
+	cpuid_count(leaf, sub, r);
+	switch (leaf) {
+	case 1:
+		cpuid_leaf1(vcpu, r);
+		break;
+	case 4:   /* cores per package - 1 in EAX[31:26] */
+		r->eax = (r->eax & 0x3ffffffu) | ((vcpu->vm->nvcpus - 1) & 0x3f) << 26;
+		break;
+	case 5: case 6: case 0xa:   /* MWAIT, power and PMU: not virtualized */
+		memset(r, 0, sizeof(*r));
+		break;
+	case 7:
+		if (sub == 0) {
+			r->ebx &= ~LEAF7_EBX_HIDE;
+			r->ecx &= ~LEAF7_ECX_HIDE;
+		}
+		break;
+	case 0xb: case 0x1f:
+		cpuid_topology(vcpu, sub, r);
+		break;
+	case 0x80000001:
+		r->ecx &= ~(1u << 2);   /* SVM */
+		break;
+	}
+}
+
+bool cpuid_xcr0_valid(uint64_t xcr0)
+{
+	struct cpuid_regs r;
+	uint64_t supported;
+
+	cpuid_count(1, 0, &r);
+	if (!(r.ecx & (1u << 26)))
+		return false;
+	cpuid_count(0xd, 0, &r);
+	supported = ((uint64_t)r.edx << 32) | r.eax;
+	/* x87 always; AVX needs SSE; the AVX-512 trio goes together with AVX. */
+	if (!(xcr0 & 1) || (xcr0 & ~supported) || ((xcr0 & 4) && !(xcr0 & 2)))
+		return false;
+	if ((xcr0 & 0xe0) && ((xcr0 & 0xe0) != 0xe0 || !(xcr0 & 4)))
+		return false;
+	return true;
+}

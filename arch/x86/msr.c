@@ -1,0 +1,78 @@
+/*
+ * The MSRs a guest may touch beyond those it owns outright (see the MSR
+ * bitmap in the back-end): one table of {msr, read, write}. Anything not
+ * listed, and any write a handler refuses, gets #GP like on hardware
+ * that lacks the MSR.
+ */
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/virt.h"
+
+#define MSR_TSC 0x10
+#define MSR_PAT 0x277
+#define MSR_MISC_ENABLE 0x1a0
+#define MSR_EFER 0xc0000080
+
+struct msr_entry {
+	uint32_t msr;
+	bool (*read)(struct vcpu *vcpu, uint64_t *val);
+	bool (*write)(struct vcpu *vcpu, uint64_t val);
+};
+
+static bool efer_read(struct vcpu *vcpu, uint64_t *val)
+{
+	*val = virt->get_reg(vcpu, VREG_EFER);
+	return true;
+}
+
+static bool efer_write(struct vcpu *vcpu, uint64_t val)
+{
+	return virt->set_reg(vcpu, VREG_EFER, val);
+}
+
+static bool pat_read(struct vcpu *vcpu, uint64_t *val)
+{
+	*val = virt->get_reg(vcpu, VREG_PAT);
+	return true;
+}
+
+static bool pat_write(struct vcpu *vcpu, uint64_t val)
+{
+	return virt->set_reg(vcpu, VREG_PAT, val);
+}
+
+/* Fast strings on, everything else off (SDM Vol. 4 Table 2-2). */
+static bool misc_enable_read(struct vcpu *vcpu, uint64_t *val)
+{
+	(void)vcpu;
+	*val = 1;
+	return true;
+}
+
+static const struct msr_entry msr_table[] = {
+	{ MSR_EFER, efer_read, efer_write },
+	{ MSR_PAT, pat_read, pat_write },
+	{ MSR_MISC_ENABLE, misc_enable_read, NULL },
+};
+
+static const struct msr_entry *msr_find(uint32_t msr)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(msr_table); i++)
+		if (msr_table[i].msr == msr)
+			return &msr_table[i];
+	return NULL;
+}
+
+bool msr_guest_read(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
+{
+	const struct msr_entry *e = msr_find(msr);
+
+	return e && e->read && e->read(vcpu, val);
+}
+
+bool msr_guest_write(struct vcpu *vcpu, uint32_t msr, uint64_t val)
+{
+	const struct msr_entry *e = msr_find(msr);
+
+	return e && e->write && e->write(vcpu, val);
+}

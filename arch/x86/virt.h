@@ -1,0 +1,45 @@
+/*
+ * The CPU-virtualization back-end interface: VT-x today, SVM beside it
+ * later. Generic code (core/, vdev/) calls only these; each back-end
+ * decodes its exits into the neutral requests of core/vm.h.
+ */
+#ifndef ARCH_X86_VIRT_H
+#define ARCH_X86_VIRT_H
+
+#include "core/types.h"
+#include "core/vm.h"
+#include "mm/paging.h"
+
+/* Guest state the generic code may read or write through the back-end. */
+enum vreg { VREG_RIP, VREG_RSP, VREG_RFLAGS, VREG_CR0, VREG_CR3, VREG_CR4,
+	    VREG_EFER, VREG_PAT, VREG_CPL };
+
+struct virt_backend {
+	const char *name;                       /* "vmx" */
+	const struct pt_format *npt_format;     /* EPT or NPT entries */
+	int (*cpu_enable)(void);                /* VMXON on this CPU */
+	int (*vcpu_create)(struct vcpu *vcpu);
+	/* Load the entry state (registers, control registers, segments). */
+	void (*vcpu_reset)(struct vcpu *vcpu);
+	/* Enter the guest on this CPU; returns never. */
+	__noreturn void (*vcpu_run)(struct vcpu *vcpu);
+	/* Queue an exception for the next entry. */
+	void (*inject_exception)(struct vcpu *vcpu, unsigned vector, bool has_error,
+				 uint32_t error);
+	/* Print the guest's state after a crash. */
+	void (*dump)(struct vcpu *vcpu);
+	uint64_t (*get_reg)(struct vcpu *vcpu, enum vreg reg);
+	/* Returns false when the value is not acceptable (caller injects #GP). */
+	bool (*set_reg)(struct vcpu *vcpu, enum vreg reg, uint64_t value);
+	/* Step over the instruction that caused the current exit. */
+	void (*skip_instruction)(struct vcpu *vcpu);
+	/* Drop cached guest translations after a change of the NPT. */
+	void (*flush_npt)(struct vcpu *vcpu);
+};
+
+/* The back-end chosen at boot, or NULL when the CPU has none usable. */
+extern const struct virt_backend *virt;
+
+void virt_select(void);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * The VM configuration: a text file handed over as a multiboot2 module
+ * and parsed at boot. The format (documented with an example in README.md):
+ *
+ *   # comment to end of line
+ *   [vm NAME]                 one section per VM; NAME: [A-Za-z0-9_-]{1,15}
+ *   cpus = 1,2                physical CPU indices, exclusive to this VM
+ *   memory = 64M              guest RAM (K/M/G suffix), 1M..(what is free)
+ *   kernel = hello.elf        module name of the image (ELF64, multiboot 1/2)
+ *   cmdline = "text"          passed to the kernel (quoted if it has spaces)
+ *   console = uart | none     virtual 16550 at COM1 (default uart)
+ *   on_crash = stop | restart      what a guest fault does (default stop)
+ *   on_poweroff = stop | restart   what a guest shutdown does (default stop)
+ *   debug_exit = 0xf4         I/O port whose write ends the VM with that status
+ *
+ * Every mistake is reported as "FILE:LINE: message" and marks only that
+ * VM as invalid; the other VMs are still returned.
+ */
+#ifndef CORE_CONFIG_H
+#define CORE_CONFIG_H
+
+#include "core/types.h"
+
+#define CONFIG_MAX_VMS 16
+#define CONFIG_NAME_MAX 16      /* including the NUL */
+#define CONFIG_MODULE_MAX 64
+#define CONFIG_CMDLINE_MAX 256
+#define CONFIG_MAX_PCPUS 64
+
+enum vm_action { VM_ACTION_STOP, VM_ACTION_RESTART };
+
+struct vm_config {
+	char name[CONFIG_NAME_MAX];
+	unsigned line;                   /* line of the [vm ...] header */
+	bool valid;                      /* false: a mistake was reported */
+	uint64_t cpu_mask;               /* bit n = physical CPU n */
+	unsigned cpus_line;
+	uint64_t memory;                 /* bytes, multiple of 2 MiB */
+	unsigned memory_line;
+	char kernel[CONFIG_MODULE_MAX];  /* module name */
+	unsigned kernel_line;
+	char cmdline[CONFIG_CMDLINE_MAX];
+	bool console_uart;
+	enum vm_action on_crash;
+	enum vm_action on_poweroff;
+	uint16_t debug_exit_port;        /* 0 = none */
+};
+
+struct config {
+	struct vm_config vms[CONFIG_MAX_VMS];
+	unsigned nvms;
+	unsigned nerrors;
+};
+
+/*
+ * Parse @len bytes of @text (not NUL-terminated; may contain anything).
+ * @file names the file in messages. Checks what the text alone can tell:
+ * syntax, known keys, value ranges, required keys (cpus, memory, kernel),
+ * duplicate names, CPUs claimed by two VMs. Resource checks against the
+ * machine (CPUs present, free memory, modules present) are the caller's,
+ * reported through config_error().
+ */
+void config_parse(const char *file, const char *text, size_t len, struct config *cfg);
+
+/* Report "FILE:LINE: message" and mark @vm invalid. */
+void config_error(const char *file, unsigned line, struct vm_config *vm,
+		  const char *fmt, ...) __printf(4, 5);
+
+#endif

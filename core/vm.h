@@ -1,0 +1,89 @@
+/*
+ * Virtual machines and their vCPUs, as the generic code sees them. The
+ * CPU back-end (arch/x86/vmx*.c, later svm*.c) keeps its own state behind
+ * vcpu->arch; nothing here knows about a VMCS.
+ */
+#ifndef CORE_VM_H
+#define CORE_VM_H
+
+#include "core/config.h"
+#include "core/io.h"
+#include "core/loader.h"
+#include "core/types.h"
+#include "mm/paging.h"
+
+#define VM_MAX_VCPUS 8
+
+enum vm_state { VM_STOPPED, VM_RUNNING };
+
+/* Guest general registers, saved by the exit path in this order. */
+struct guest_regs {
+	uint64_t rax, rcx, rdx, rbx, rbp, rsi, rdi;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned idx;              /* within the VM; also its APIC id */
+	unsigned pcpu;             /* physical CPU it runs on */
+	struct guest_regs *regs;   /* at the top of the pcpu's stack */
+	void *arch;                /* back-end state (VMCS, ...) */
+	uint64_t exits;
+};
+
+struct vm_uart;
+
+struct vm {
+	unsigned id;
+	char name[CONFIG_NAME_MAX];
+	const struct vm_config *cfg;
+	const char *cfg_file;
+	volatile enum vm_state state;
+	paddr_t ram_hpa;
+	uint64_t ram_size;
+	struct pt npt;             /* EPT / NPT: GPA -> HPA */
+	struct io_bus pio;
+	struct io_bus mmio;
+	const void *image;         /* the kernel module, kept for restarts */
+	size_t image_len;
+	struct guest_entry entry;
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+	unsigned nvcpus;
+	unsigned restarts;
+	struct vm_uart *uart;
+};
+
+/*
+ * Create every valid VM of @cfg: check it against the machine and the
+ * boot modules, then allocate, map and load it, and bind its vCPUs to
+ * their CPUs. A VM that fails is reported as "FILE:LINE: ..." and left
+ * out. Returns the number of VMs created.
+ */
+struct boot_info;
+unsigned vm_create_all(struct config *cfg, const char *file, const struct boot_info *bi);
+/* The vCPU this physical CPU runs, or NULL. */
+struct vcpu *vm_vcpu_of_cpu(unsigned cpu);
+unsigned vm_count_running(void);
+/* Called once the last running VM has stopped (core/main.c). */
+void vm_on_all_stopped(void);
+
+/* Host address of [gpa, gpa+len) if it lies wholly in guest RAM. */
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/*
+ * Why a VM stops. crash: a guest fault (triple fault, bad access,
+ * unknown exit); poweroff: the guest asked (hypercall, debug exit).
+ * Both print their reason and apply the configured action: a stopped VM
+ * halts its CPUs; a restarted one re-enters the guest from its entry
+ * state. Neither returns to the caller.
+ */
+__noreturn void vm_crash(struct vcpu *vcpu, const char *fmt, ...) __printf(2, 3);
+__noreturn void vm_poweroff(struct vcpu *vcpu, uint64_t status, const char *how);
+
+/* Generic handlers the back-end calls with decoded requests. */
+void vcpu_handle_pio(struct vcpu *vcpu, struct io_access *a);
+void vcpu_handle_hypercall(struct vcpu *vcpu);
+/* A guest-physical access outside RAM that no device claims. */
+void vcpu_handle_mmio(struct vcpu *vcpu, struct io_access *a);
+
+#endif

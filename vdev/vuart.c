@@ -1,0 +1,98 @@
+/*
+ * A virtual 16550 at COM1 for every VM whose configuration says
+ * console = uart. Transmit goes to the VM's console line buffer; the
+ * transmitter is always ready and nothing is ever received yet. Register
+ * behaviour follows the PC16550D data sheet: DLAB in LCR bit 7 switches
+ * offsets 0 and 1 to the divisor latch; IIR reads "no interrupt pending".
+ */
+#include "core/errno.h"
+#include "core/guest_abi.h"
+#include "core/unit.h"
+#include "core/vm.h"
+#include "vdev/vm_console.h"
+
+#define UART_THR 0
+#define UART_IER 1
+#define UART_IIR 2
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define UART_MSR 6
+#define UART_SCR 7
+#define LCR_DLAB 0x80
+#define LSR_THRE_TEMT 0x60
+#define IIR_NO_INT 0x01
+
+struct vuart {
+	uint8_t ier, lcr, mcr, scr, dll, dlm;
+};
+
+static struct vuart vuarts[CONFIG_MAX_VMS];
+
+static void vuart_write(struct vm *vm, struct vuart *u, uint64_t off, uint8_t v)
+{
+	bool dlab = u->lcr & LCR_DLAB;
+
+	switch (off) {
+	case UART_THR:
+		if (dlab)
+			u->dll = v;
+		else
+			vm_console_putc(vm, (char)v);
+		break;
+	case UART_IER:
+		if (dlab)
+			u->dlm = v;
+		else
+			u->ier = v & 0x0f;
+		break;
+	case UART_LCR: u->lcr = v; break;
+	case UART_MCR: u->mcr = v & 0x1f; break;
+	case UART_SCR: u->scr = v; break;
+	default: break;   /* FCR and the read-only registers */
+	}
+}
+
+static uint8_t vuart_read(const struct vuart *u, uint64_t off)
+{
+	bool dlab = u->lcr & LCR_DLAB;
+
+	switch (off) {
+	case UART_THR: return dlab ? u->dll : 0;
+	case UART_IER: return dlab ? u->dlm : u->ier;
+	case UART_IIR: return IIR_NO_INT;
+	case UART_LCR: return u->lcr;
+	case UART_MCR: return u->mcr;
+	case UART_LSR: return LSR_THRE_TEMT;
+	case UART_MSR: return 0xb0;   /* DCD, DSR, CTS: a cable is there */
+	default: return u->scr;
+	}
+}
+
+static enum io_result vuart_io(struct vcpu *vcpu, uint64_t off, struct io_access *a, void *opaque)
+{
+	struct vuart *u = opaque;
+
+	if (a->size != 1)
+		return IO_ERROR;   /* the 16550 has byte registers only */
+	if (a->write)
+		vuart_write(vcpu->vm, u, off, (uint8_t)a->value);
+	else
+		a->value = vuart_read(u, off);
+	return IO_HANDLED;
+}
+
+static void vuart_reset(struct vm *vm)
+{
+	vuarts[vm->id] = (struct vuart){ .dll = 1 };
+}
+
+static int vuart_vm_create(struct vm *vm)
+{
+	if (!vm->cfg->console_uart)
+		return 0;
+	vuart_reset(vm);
+	return io_register(&vm->pio, HV_PORT_COM1, 8, vuart_io, &vuarts[vm->id]);
+}
+
+DEFINE_UNIT(vuart, .vm_create = vuart_vm_create, .vm_reset = vuart_reset);
