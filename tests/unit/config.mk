@@ -1,0 +1,2 @@
+UNIT_TESTS += config
+unit_config_SRCS := core/config.c core/cmdline.c
