@@ -22,6 +22,7 @@
 #include "core/printk.h"
 #include "core/selftest.h"
 #include "core/string.h"
+#include "iommu/iommu.h"
 #include "core/vm.h"
 #include "arch/x86/virt.h"
 #include "mm/hvmap.h"
@@ -124,8 +125,8 @@ static void boot_summary(void)
 {
 	char iommu[16] = "none";
 
-	if (acpi.dmar_units)
-		snprintf(iommu, sizeof(iommu), "%u", acpi.dmar_units);
+	if (iommu_units())
+		snprintf(iommu, sizeof(iommu), "%u", iommu_units());
 	pr_info("hv: ready cpus=%u vmx=%s ept=%s iommu=%s mem_free_mib=%llu\n", ncpus_online,
 		virt_has_vmx() ? "yes" : "no", virt_has_ept() ? "yes" : "no", iommu,
 		(unsigned long long)(pmm_free_pages() * PAGE_SIZE >> 20));
@@ -225,10 +226,12 @@ __noreturn void boot_main(uint32_t magic, uint32_t mbi_phys)
 		smp_set_max_cpus(hv_opts.maxcpus);
 	smp_boot(&boot_info);
 	virt_probe_report();
+	iommu_init();
 	virt_select();
 	nvms = boot_create_vms(&boot_info);
 	boot_summary();
 	if (hv_opts.selftest)
 		selftest_run(hv_opts.selftest, hv_opts.selftest_len);
+	iommu_selftest_run();
 	boot_idle(nvms);
 }

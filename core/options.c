@@ -8,6 +8,7 @@
 #include "core/printk.h"
 #include "core/string.h"
 #include "arch/x86/uart.h"
+#include "iommu/iommu.h"
 
 struct hv_options hv_opts = { .on_idle = IDLE_HALT };
 
@@ -83,6 +84,8 @@ static const struct cmdline_opt hv_cmdline_opts[] = {
 	{ "on_idle", opt_on_idle, NULL },
 	{ "selftest", opt_selftest, NULL },
 	{ "maxcpus", opt_maxcpus, NULL },
+	{ "iommu", iommu_opt_iommu, NULL },
+	{ "iommu_selftest", iommu_opt_selftest, NULL },
 };
 
 void options_parse(const char *line)

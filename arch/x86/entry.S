@@ -97,3 +97,58 @@ trap_common:
 	.globl spurious_stub
 spurious_stub:
 	iretq
+
+/*
+ * Device interrupt stubs for vectors 32..254 (0xff is the spurious
+ * vector above). Each is 16 bytes, like the exception stubs, and makes
+ * the same struct trap_frame, error code 0; irq_dispatch() handles it
+ * and sends the EOI.
+ */
+	.balign 16
+	.globl irq_stubs
+irq_stubs:
+	.set irq_vec, 32
+	.rept 255 - 32
+	.balign 16
+	pushq $0
+	pushq $irq_vec
+	jmp irq_common
+	.set irq_vec, irq_vec + 1
+	.endr
+
+irq_common:
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	cld
+	movq %rsp, %rdi
+	call irq_dispatch
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp
+	iretq

@@ -13,7 +13,7 @@ struct idt_gate {
 	uint32_t reserved;
 } __packed;
 
-extern char trap_stubs[], spurious_stub[];
+extern char trap_stubs[], spurious_stub[], irq_stubs[];
 
 static struct idt_gate idt[256] __aligned(16);
 
@@ -39,6 +39,9 @@ void idt_init(void)
 	idt_set(2, trap_stubs + 16 * 2, IST_NMI);
 	idt_set(8, trap_stubs + 16 * 8, IST_DF);
 	idt_set(18, trap_stubs + 16 * 18, IST_MC);
+	/* Device interrupts (arch/x86/irq.c): one 16-byte stub per vector. */
+	for (unsigned v = 32; v < VEC_SPURIOUS; v++)
+		idt_set(v, irq_stubs + 16 * (v - 32), 0);
 	idt_set(VEC_SPURIOUS, spurious_stub, 0);
 }
 

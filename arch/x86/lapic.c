@@ -16,6 +16,7 @@
 
 #define REG_ID 0x20
 #define REG_TPR 0x80
+#define REG_EOI 0xb0
 #define REG_SVR 0xf0
 #define REG_ESR 0x280
 #define REG_ICR_LO 0x300
@@ -121,4 +122,10 @@ void lapic_send_ipi(uint32_t apic_id, uint32_t icr)
 void lapic_send_nmi_others(void)
 {
 	lapic_send_ipi(0, ICR_NMI | ICR_LEVEL_ASSERT | ICR_DEST_ALL_BUT_SELF);
+}
+
+/* End of interrupt: any write to EOI (SDM Vol. 3A 11.8.5). */
+void lapic_eoi(void)
+{
+	lapic_write(REG_EOI, 0);
 }

@@ -18,5 +18,7 @@ bool lapic_is_x2apic(void);
 /* Send @icr (delivery mode and flags) to @apic_id; waits for delivery. */
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr);
 void lapic_send_nmi_others(void);
+/* Signal the end of the interrupt being handled on this CPU. */
+void lapic_eoi(void);
 
 #endif

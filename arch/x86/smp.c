@@ -6,6 +6,7 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_setup.h"
+#include "arch/x86/irq.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/virt_probe.h"
@@ -190,6 +191,9 @@ void cpu_run_vcpu(void)
 
 __noreturn void cpu_idle(void)
 {
+	/* The boot CPU serves device interrupts (IOMMU faults) while idle. */
+	if (this_cpu_id() == 0 && irq_is_idle_enabled())
+		irq_idle();
 	/* Nothing to run yet: halt with interrupts off; NMI still wakes us. */
 	cpu_halt_forever();
 }

@@ -1,0 +1,2 @@
+UNIT_TESTS += dmar
+unit_dmar_SRCS := iommu/dmar.c
