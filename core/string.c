@@ -36,10 +36,22 @@ static void copy_backward(unsigned char *d, const unsigned char *s, size_t n)
 			 : "memory");
 }
 
+/*
+ * Whole quadwords first: emulators such as Bochs count each iteration of
+ * a string instruction, so zeroing a guest's RAM 8 bytes at a time is 8
+ * times cheaper there, and no slower on hardware.
+ */
 static void fill_bytes(unsigned char *d, unsigned char c, size_t n)
 {
+	size_t q = n / 8, rest = n % 8;
+	uint64_t pattern = 0x0101010101010101ull * c;
+
+	__asm__ volatile("rep stosq"
+			 : "+D"(d), "+c"(q)
+			 : "a"(pattern)
+			 : "memory");
 	__asm__ volatile("rep stosb"
-			 : "+D"(d), "+c"(n)
+			 : "+D"(d), "+c"(rest)
 			 : "a"(c)
 			 : "memory");
 }

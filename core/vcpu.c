@@ -47,7 +47,7 @@ static long hc_console_write(struct vcpu *vcpu, uint64_t gpa, uint64_t len, uint
 	if (len > HC_CONSOLE_WRITE_MAX)
 		return -E2BIG;
 	buf = vm_gpa_to_hva(vcpu->vm, gpa, len);
-	if (!buf && len)
+	if (!buf)
 		return -EFAULT;
 	for (uint64_t i = 0; i < len; i++)
 		vm_console_putc(vcpu->vm, buf[i]);

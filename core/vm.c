@@ -226,13 +226,14 @@ static __noreturn void vm_restart(struct vcpu *vcpu)
 void vm_crash(struct vcpu *vcpu, const char *fmt, ...)
 {
 	struct vm *vm = vcpu->vm;
+	char why[160];
 	va_list ap;
 
-	printk(LOG_ERR, "vm %s: vcpu%u crashed: ", vm->name, vcpu->idx);
+	/* One printk per line: other CPUs print too. */
 	va_start(ap, fmt);
-	vprintk(LOG_ERR, fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	printk(LOG_ERR, "\n");
+	pr_err("vm %s: vcpu%u crashed: %s\n", vm->name, vcpu->idx, why);
 	virt->dump(vcpu);
 	if (vm->cfg->on_crash == VM_ACTION_RESTART)
 		vm_restart(vcpu);

@@ -64,7 +64,7 @@ static void dump_exception(const struct trap_frame *f)
 
 	pr_err("EXCEPTION #%s (vector %u) on cpu%u\n", vec < 32 ? vec_names[vec] : "?",
 	       vec, this_cpu_id());
-	pr_err("error=%#llx rip=%#llx cs=%#llx rflags=%#llx cr2=%#llx\n",
+	pr_err("error=0x%llx rip=0x%llx cs=0x%llx rflags=0x%llx cr2=0x%llx\n",
 	       (unsigned long long)f->error, (unsigned long long)f->rip,
 	       (unsigned long long)f->cs, (unsigned long long)f->rflags,
 	       (unsigned long long)read_cr2());

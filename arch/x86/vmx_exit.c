@@ -303,11 +303,17 @@ const char *vmx_exit_name(unsigned reason)
 	return reason < NR_EXIT_REASONS ? exit_names[reason] : "unknown";
 }
 
+const char *vmx_diagnose_guest_state(void);
+const char *vmx_instr_error_name(unsigned err);
+
 static void exit_crash(struct vcpu *vcpu, struct guest_regs *r)
 {
 	unsigned reason = (unsigned)vmread(VMCS_EXIT_REASON) & 0xffff;
+	const char *why;
 
 	(void)r;
+	if (reason == 33 && (why = vmx_diagnose_guest_state()))
+		vm_crash(vcpu, "VM entry failed: invalid guest state: %s", why);
 	vm_crash(vcpu, "VM exit %u (%s), qualification %#llx", reason, vmx_exit_name(reason),
 		 (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION));
 }
@@ -330,9 +336,10 @@ __noreturn void vmx_entry_failed(struct guest_regs *regs)
 {
 	struct vcpu *vcpu = this_cpu()->vcpu;
 
+	unsigned err = (unsigned)vmread(VMCS_INSTR_ERROR);
+	const char *why = vmx_diagnose_guest_state();
+
 	(void)regs;
-	vm_crash(vcpu, "VM entry failed: VM-instruction error %llu",
-		 (unsigned long long)vmread(VMCS_INSTR_ERROR));
-	/* vm_crash returns only after a restart: enter again from the top. */
-	virt->vcpu_run(vcpu);
+	vm_crash(vcpu, "VM entry failed: VM-instruction error %u (%s)%s%s", err,
+		 vmx_instr_error_name(err), why ? "; guest state: " : "", why ? why : "");
 }
