@@ -30,7 +30,7 @@ C_SRCS  := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))
 S_SRCS  := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.S))
 OBJS    := $(patsubst %,$(BUILD)/obj/%.o,$(S_SRCS) $(C_SRCS))
 
-.PHONY: all iso run test unit check bench clean deps
+.PHONY: all iso run test unit check bench clean deps guests fuzz
 all: $(BUILD)/hv.elf
 
 $(BUILD)/hv.elf: $(OBJS) linker.ld
@@ -81,11 +81,20 @@ $(BUILD)/unit/%: tests/unit/test_%.c tests/unit/host.c tests/unit/unit.h $$(unit
 unit: $(UNIT_BINS)
 	@tools/run-unit.sh $(UNIT_BINS)
 
+include tests/fuzz/fuzz.mk
+include tests/guests/guests.mk
+
 # --- The whole suite ---------------------------------------------------------
-test: all
+test: all guests
 	@tools/deps.sh test
 	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory fuzz
 	$(PYTHON) -m pytest -n $(JOBS) tests
+
+# --- Benchmarks (Bochs instruction counts; see tools/bench.py) --------------
+bench: all guests
+	@tools/deps.sh run
+	$(PYTHON) tools/bench.py
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,109 @@
+"""Guests under VT-x, in Bochs (the emulator with VMX and EPT).
+
+Each test boots the hypervisor with a VM configuration and asserts on
+what the VMs and the hypervisor print: guest lines prefixed with the VM
+name, crash dumps, exit statuses, configuration errors with file:line."""
+
+import re
+
+import pytest
+
+from vmrig import vm_exit, vm_iso, vm_line, vm_section
+
+pytestmark = pytest.mark.slow
+
+VM_TIMEOUT = 240
+
+
+def boot(machine, config, images, cpus=2, mem=256):
+    m = machine("bochs", vm_iso(config, images), cpus=cpus, mem=mem)
+    m.expect_summary()
+    return m
+
+
+def test_two_vms_side_by_side(machine):
+    cfg = vm_section("alpha", "1", "hello") + vm_section("beta", "2", "hello")
+    m = boot(machine, cfg, ["hello"], cpus=3)
+    out = []
+    for vm in ("alpha", "beta"):
+        m.expect(vm_line(vm, rf"hello: hello from {vm} \(vm \d\)"), VM_TIMEOUT)
+    m.expect(r"hv: all VMs have stopped", VM_TIMEOUT)
+    text = m.output
+    for vm in ("alpha", "beta"):
+        assert f"[{vm}] hello: via hypercall" in text
+        assert f"vm {vm}: debug exit, exit status 0 " in text
+    # Whole lines only: no guest line carries another VM's text.
+    for line in text.splitlines():
+        if "] [alpha] " in line:
+            assert "beta" not in line.split("[alpha]", 1)[1]
+    del out
+
+
+def test_isolation_probe_is_stopped_and_other_vm_runs(machine):
+    cfg = (vm_section("probe", "1", "isolation", cmdline='"target=0x1000000 mode=read"') +
+           vm_section("burn", "2", "burner", cmdline='"period=20000 ticks=0"'))
+    m = boot(machine, cfg, ["isolation", "burner"], cpus=3)
+    m.expect(vm_line("probe", "isolation: own RAM ok"), VM_TIMEOUT)
+    m.expect(r"vm probe: vcpu0 crashed: read of guest-physical 0x1000000 outside its RAM",
+             VM_TIMEOUT)
+    m.expect(r"vm probe: stopped", 30)
+    # The other VM keeps running after the probe is gone.
+    tick = m.expect(vm_line("burn", r"burner: tick (\d+)"), VM_TIMEOUT)
+    m.expect(vm_line("burn", rf"burner: tick {int(tick.group(1)) + 2}\b"), VM_TIMEOUT)
+    assert "LEAK" not in m.output
+
+
+@pytest.mark.parametrize("target,mode", [("0xfee00000", "write"), ("0x100000000", "read"),
+                                         ("0xfffff000", "write")])
+def test_isolation_reaches_nothing_outside_ram(machine, target, mode):
+    cfg = vm_section("probe", "1", "isolation", cmdline=f'"target={target} mode={mode}"')
+    m = boot(machine, cfg, ["isolation"])
+    m.expect(vm_line("probe", "isolation: own RAM ok"), VM_TIMEOUT)
+    m.expect(rf"vm probe: vcpu0 crashed: {mode} of guest-physical {target} outside its RAM",
+             VM_TIMEOUT)
+    m.expect(r"vm probe: stopped", 30)
+    assert "LEAK" not in m.output
+
+
+def test_triple_fault_and_hypercall_fuzz_do_not_disturb_others(machine):
+    cfg = (vm_section("tf", "1", "triplefault", on_crash="restart") +
+           vm_section("fuzz", "2", "hcfuzz", cmdline='"seed=7 count=3000"') +
+           vm_section("hello", "3", "hello"))
+    m = boot(machine, cfg, ["triplefault", "hcfuzz", "hello"], cpus=4)
+    m.expect(r"vm tf: vcpu0 crashed: VM exit 2 \(triple fault\)", VM_TIMEOUT)
+    m.expect(r"vm tf: restarting \(1\)", 30)
+    m.expect(vm_exit("hello", 0), VM_TIMEOUT)
+    m.expect(vm_line("fuzz", r"hcfuzz: 3000 hypercalls done"), VM_TIMEOUT)
+    m.expect(vm_exit("fuzz", 0), VM_TIMEOUT)
+    # The restart limit ends the triple-faulter; then everything is done.
+    m.expect(r"vm tf: restarted too often; stopping instead", VM_TIMEOUT)
+    m.expect(r"hv: all VMs have stopped", VM_TIMEOUT)
+
+
+def test_config_errors_reported_and_valid_vm_runs(machine):
+    cfg = ("[vm good]\ncpus = 1\nmemory = 4M\nkernel = hello.elf\ndebug_exit = 0xf4\n"
+           "[vm bad1]\ncpus = 1\nmemory = 4M\nkernel = hello.elf\n"
+           "[vm bad2]\ncpus = 2\nmemory = 4M\nkernel = missing.elf\n"
+           "[vm bad3]\ncpus = 0\nmemory = 8G\nkernel = hello.elf\n"
+           "[vm bad4]\ncpus = 5\nmemory = 4M\nkernel = hello.elf\ncolour = blue\n"
+           "[vm bad5]\ncpus = 6\nmemory = 4M\nkernel = hello.elf\n")
+    m = boot(machine, cfg, ["hello"], cpus=3)
+    text = m.output
+    assert "vms.conf:7: cpus: CPU 1 is already used by VM 'good' (line 1)" in text
+    assert "vms.conf:13: kernel: no boot module named 'missing.elf'" in text
+    assert re.search(r"vms.conf:16: memory: 8192M exceeds the \d+M free", text)
+    assert "vms.conf:22: unknown key 'colour'" in text
+    assert "vms.conf:24: vm bad5: CPU 6 is not online (3 CPUs are)" in text
+    assert "hv: 1 of 6 configured VM(s) created" in text
+    m.expect(vm_line("good", r"hello: hello from good"), VM_TIMEOUT)
+    m.expect(vm_exit("good", 0), VM_TIMEOUT)
+
+
+@pytest.mark.parametrize("guest", ["cpuid", "msr", "ports", "hello-mb1", "hello-mb2"])
+def test_probe_guest_passes(machine, guest):
+    cfg = vm_section("p", "1", guest, cmdline='"probe=1"')
+    m = boot(machine, cfg, [guest])
+    m.expect(vm_line("p", rf"{guest}: "), VM_TIMEOUT)
+    m.expect(vm_exit("p", r"\d+"), VM_TIMEOUT)
+    assert "vm p: debug exit, exit status 0 " in m.output, m.tail(30)
+    assert "crashed" not in m.output
