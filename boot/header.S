@@ -42,7 +42,7 @@ boot_entry32:
 	xorl %eax, %eax
 	rep stosb
 
-	movl $(boot_stack + BOOT_STACK_SIZE), %esp
+	movl $(boot_stack + BOOT_STACK_SIZE - HV_STACK_GUEST_REGS), %esp
 
 	/* Long mode available? CPUID 0x80000001:EDX bit 29. */
 	movl $0x80000000, %eax

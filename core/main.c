@@ -6,6 +6,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_setup.h"
 #include "arch/x86/lapic.h"
+#include "arch/x86/pic.h"
 #include "arch/x86/power.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/traps.h"
@@ -210,14 +211,17 @@ __noreturn void boot_main(uint32_t magic, uint32_t mbi_phys)
 	boot_cpu_early();
 	if (magic != MB2_BOOTLOADER_MAGIC)
 		panic("boot: not started by a multiboot2 loader (magic %#x)", magic);
+	/* The banner goes first into the early log, ahead of any complaint. */
+	pr_info("hv: hypervisor " HV_VERSION " booting\n");
 	mb2_parse((const void *)(uintptr_t)mbi_phys, mbi_phys, &boot_info);
+	pr_info("boot: loader '%s', command line '%s'\n", boot_info.loader_name,
+		boot_info.cmdline);
 	boot_console(&boot_info);
-	pr_info("hv: hypervisor " HV_VERSION " booting (loader '%s', cmdline '%s')\n",
-		boot_info.loader_name, boot_info.cmdline);
 	boot_print_modules(&boot_info);
 	boot_save_rsdp(&boot_info);
 	boot_memory(&boot_info);
 	boot_acpi();
+	pic_disable();
 	lapic_init();
 	pcpus[0].apic_id = lapic_id();
 	tsc_calibrate();

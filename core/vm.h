@@ -22,6 +22,9 @@ struct guest_regs {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
+/* The exit path pushes them into the stack's reserved top (boot/layout.h). */
+_Static_assert(sizeof(struct guest_regs) == 120, "vmx_entry.S pushes 15 registers");
+
 struct vcpu {
 	struct vm *vm;
 	unsigned idx;              /* within the VM; also its APIC id */

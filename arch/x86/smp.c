@@ -88,7 +88,7 @@ static int smp_start_one(struct pcpu *c)
 		return -ENOMEM;
 	c->stack_bottom = stack;
 	c->stack_top = stack + HV_STACK_SIZE;
-	tramp_set(tramp_stack, c->stack_top, 8);
+	tramp_set(tramp_stack, c->stack_top - HV_STACK_GUEST_REGS, 8);
 	tramp_set(tramp_pcpu, (uint64_t)(uintptr_t)c, 8);
 	lapic_send_ipi(c->apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
 	udelay(10000);

@@ -9,6 +9,8 @@
 #include "arch/x86/vmx_internal.h"
 #include "arch/x86/virt_probe.h"
 #include "core/spinlock.h"
+#include "boot/layout.h"
+#include "core/assert.h"
 #include "core/errno.h"
 #include "core/pcpu.h"
 #include "core/printk.h"
@@ -227,6 +229,7 @@ static void vmx_setup_host(struct vcpu *vcpu)
 	vmwrite(VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
 	vmwrite(VMCS_HOST_RSP, c->stack_top);
 	vmwrite(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
+	BUILD_ASSERT(sizeof(struct guest_regs) <= HV_STACK_GUEST_REGS);
 	vcpu->regs = (struct guest_regs *)(uintptr_t)(c->stack_top - sizeof(struct guest_regs));
 }
 
