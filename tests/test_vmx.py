@@ -70,14 +70,16 @@ def test_triple_fault_and_hypercall_fuzz_do_not_disturb_others(machine):
            vm_section("fuzz", "2", "hcfuzz", cmdline='"seed=7 count=3000"') +
            vm_section("hello", "3", "hello"))
     m = boot(machine, cfg, ["triplefault", "hcfuzz", "hello"], cpus=4)
-    m.expect(r"vm tf: vcpu0 crashed: VM exit 2 \(triple fault\)", VM_TIMEOUT)
-    m.expect(r"vm tf: restarting \(1\)", 30)
-    m.expect(vm_exit("hello", 0), VM_TIMEOUT)
-    m.expect(vm_line("fuzz", r"hcfuzz: 3000 hypercalls done"), VM_TIMEOUT)
-    m.expect(vm_exit("fuzz", 0), VM_TIMEOUT)
-    # The restart limit ends the triple-faulter; then everything is done.
-    m.expect(r"vm tf: restarted too often; stopping instead", VM_TIMEOUT)
+    # Every VM ends by itself: the triple-faulter at its restart limit.
     m.expect(r"hv: all VMs have stopped", VM_TIMEOUT)
+    text = m.output
+    assert re.search(r"vm tf: vcpu0 crashed: VM exit 2 \(triple fault\)", text)
+    assert "vm tf: restarting (1)" in text
+    assert "vm tf: restarted too often; stopping instead" in text
+    assert re.search(vm_line("fuzz", r"hcfuzz: 3000 hypercalls done"), text)
+    assert re.search(vm_exit("fuzz", 0), text), m.tail(30)
+    assert re.search(vm_exit("hello", 0), text), m.tail(30)
+    assert "PANIC" not in text and "EXCEPTION" not in text
 
 
 def test_config_errors_reported_and_valid_vm_runs(machine):

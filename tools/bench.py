@@ -28,10 +28,12 @@ def run_bench():
     iso = vmrig.vm_iso(conf, ["bench"])
     with tempfile.TemporaryDirectory(prefix="hv-bench-") as d:
         m = rig.Machine("bochs", iso, Path(d), cpus=1, mem=128)
+        print(f"bench: booting {iso.name} in Bochs", file=sys.stderr)
         m.start()
         try:
-            line = m.expect(r"\[bench\] bench: (.*)$", 300)
+            line = m.expect(r"\[bench\] bench: (iters=.*)$", 300)
         finally:
+            (rig.BUILD / "bench-serial.log").write_text(m.output)
             m.kill()
     return dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", line.group(1)))
 
