@@ -9,7 +9,7 @@ EMU      ?=
 CPUS     ?= 2
 MEM      ?= 512
 CMDLINE  ?= console=com1 loglevel=info
-CONFIG   ?=
+CONFIG   ?= configs/default.conf
 JOBS     ?= 2
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
@@ -55,9 +55,11 @@ $(BUILD)/obj/%.S.o: %.S
 deps:
 	@tools/deps.sh build
 
-iso: $(BUILD)/hv.elf
+# The ISO carries CONFIG (CONFIG= for none) and every image it names.
+iso: $(BUILD)/hv.elf guests
 	@tools/deps.sh iso
-	tools/mkiso.sh $(BUILD)/hv.iso $(BUILD)/hv.elf "$(CMDLINE)" $(CONFIG)
+	tools/mkiso.sh $(BUILD)/hv.iso $(BUILD)/hv.elf "$(CMDLINE)" \
+		$(if $(CONFIG),$$(tools/config-modules.sh $(CONFIG)))
 
 run: iso
 	@tools/deps.sh run

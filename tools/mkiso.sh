@@ -3,8 +3,9 @@
 # with UEFI (hybrid El Torito images from grub-pc-bin and
 # grub-efi-amd64-bin).
 #   tools/mkiso.sh OUT.iso HV.elf "CMDLINE" [MODULE...]
-# Each MODULE is loaded with module2 as /boot/<basename>, with its
-# basename as the module's string. GRUB stays silent: no menu, no wait.
+# Each MODULE is PATH or PATH=NAME: loaded with module2, with NAME (by
+# default the file's basename) as the module's string, which is how the
+# hypervisor finds it. GRUB stays silent: no menu, no wait.
 set -eu
 
 die() { echo "mkiso.sh: $*" >&2; exit 1; }
@@ -43,15 +44,18 @@ done
 set +f
 
 mods=
-for m in "$@"; do
-	[ -f "$m" ] || die "module $m: no such file"
-	b=$(basename "$m")
-	case "$b" in
-	hv.elf | grub) die "module $m: the name '$b' is taken in /boot" ;;
+n=0
+for arg in "$@"; do
+	# PATH=NAME gives the module the string NAME; plain PATH uses its basename.
+	case "$arg" in
+	*=*) m=${arg%%=*} name=${arg#*=} ;;
+	*) m=$arg name=$(basename "$arg") ;;
 	esac
-	[ ! -e "$tmp/iso/boot/$b" ] || die "module $m: two modules named '$b'"
+	[ -f "$m" ] || die "module $m: no such file"
+	n=$((n + 1))
+	b="m$n-$(basename "$m")"
 	cp "$m" "$tmp/iso/boot/$b"
-	mods="$mods	module2 /boot/$(grub_quote "$b") $(grub_quote "$b")
+	mods="$mods	module2 /boot/$(grub_quote "$b") $(grub_quote "$name")
 "
 done
 

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Print the mkiso.sh module arguments for a VM configuration: the file
+# itself (as NAME.conf) and every image its `kernel =` lines name by path,
+# each given the module string written in the file so the hypervisor
+# finds it. A path is looked up from the current directory, then from
+# the configuration's own directory.
+#   tools/config-modules.sh CONFIG
+set -eu
+
+die() { echo "config-modules.sh: $*" >&2; exit 1; }
+
+[ $# -eq 1 ] || die "usage: tools/config-modules.sh CONFIG"
+conf=$1
+[ -f "$conf" ] || die "$conf: no such file"
+dir=$(dirname "$conf")
+
+printf '%s=%s\n' "$conf" "$(basename "$conf")"
+# kernel = VALUE  (value may be quoted; a comment may follow)
+sed -n 's/^[[:space:]]*kernel[[:space:]]*=[[:space:]]*"\{0,1\}\([^"#[:space:]]*\).*/\1/p' "$conf" |
+	sort -u | while read -r k; do
+		if [ -f "$k" ]; then
+			printf '%s=%s\n' "$k" "$k"
+		elif [ -f "$dir/$k" ]; then
+			printf '%s=%s\n' "$dir/$k" "$k"
+		else
+			line=$(grep -n "kernel[[:space:]]*=.*$k" "$conf" | head -1 | cut -d: -f1)
+			die "$conf:$line: kernel $k: no such file (from $(pwd) or $dir)"
+		fi
+	done
