@@ -127,6 +127,17 @@ static int vm_create_vcpus(struct vm *vm)
 	return mask ? -E2BIG : 0;
 }
 
+/* Give back what a failed vm_create() took (vCPU objects stay: a few bytes). */
+static void vm_undo_create(struct vm *vm)
+{
+	if (vm->npt.root)
+		pt_destroy(&vm->npt);
+	if (vm->ram_hpa)
+		pmm_free(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+	io_bus_destroy(&vm->pio);
+	io_bus_destroy(&vm->mmio);
+}
+
 static int vm_create(struct vm *vm, const struct boot_module *m)
 {
 	int err;
@@ -168,7 +179,7 @@ unsigned vm_create_all(struct config *cfg, const char *file, const struct boot_i
 		*vm = (struct vm){ .id = i, .cfg = c, .cfg_file = file };
 		memcpy(vm->name, c->name, sizeof(vm->name));
 		if (vm_create(vm, vm_find_module(bi, c->kernel))) {
-			/* Memory is not handed back: a boot-time failure, reported once. */
+			vm_undo_create(vm);
 			config_error(file, c->line, c, "vm %s: not started: set-up failed", c->name);
 			continue;
 		}
@@ -194,7 +205,10 @@ static __noreturn void vm_stop(struct vcpu *vcpu)
 
 	vm->state = VM_STOPPED;
 	vm_stop_others(vcpu);
-	pr_info("vm %s: stopped\n", vm->name);
+	pr_info("vm %s: stopped (%llu exits; unclaimed ports: %llu reads, %llu writes)\n",
+		vm->name, (unsigned long long)vcpu->exits,
+		(unsigned long long)vm->pio.unclaimed_reads,
+		(unsigned long long)vm->pio.unclaimed_writes);
 	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0)
 		vm_on_all_stopped();
 	cpu_halt_forever();
