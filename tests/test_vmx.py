@@ -109,3 +109,16 @@ def test_probe_guest_passes(machine, guest):
     m.expect(vm_exit("p", r"\d+"), VM_TIMEOUT)
     assert "vm p: debug exit, exit status 0 " in m.output, m.tail(30)
     assert "crashed" not in m.output
+
+
+def test_corrupt_image_is_refused_and_other_vm_runs(machine, tmp_path):
+    from vmrig import guest
+    data = guest("hello").read_bytes()
+    bad = tmp_path / "truncated.elf"
+    bad.write_bytes(data[:len(data) // 3])
+    cfg = vm_section("broken", "0", "truncated") + vm_section("fine", "1", "hello")
+    m = boot(machine, cfg, [bad, "hello"])
+    text = m.output
+    assert re.search(r"ERROR: loader: truncated\.elf: .+", text), m.tail(30)
+    assert "vms.conf:1: vm broken: not started" in text
+    m.expect(vm_exit("fine", 0), VM_TIMEOUT)
