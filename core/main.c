@@ -128,9 +128,10 @@ static void boot_summary(void)
 
 	if (iommu_units())
 		snprintf(iommu, sizeof(iommu), "%u", iommu_units());
-	pr_info("hv: ready cpus=%u vmx=%s ept=%s iommu=%s mem_free_mib=%llu\n", ncpus_online,
-		virt_has_vmx() ? "yes" : "no", virt_has_ept() ? "yes" : "no", iommu,
-		(unsigned long long)(pmm_free_pages() * PAGE_SIZE >> 20));
+	pr_info("hv: ready cpus=%u vmx=%s ept=%s iommu=%s mem_free_mib=%llu svm=%s npt=%s\n",
+		ncpus_online, virt_has_vmx() ? "yes" : "no", virt_has_ept() ? "yes" : "no", iommu,
+		(unsigned long long)(pmm_free_pages() * PAGE_SIZE >> 20),
+		virt_has_svm() ? "yes" : "no", virt_has_npt() ? "yes" : "no");
 }
 
 /* Nothing (more) to run: do what on_idle= says. */

@@ -100,6 +100,9 @@ void cpuid_guest(struct vcpu *vcpu, uint32_t leaf, uint32_t sub, struct cpuid_re
 	case 0x80000001:
 		r->ecx &= ~(1u << 2);   /* SVM */
 		break;
+	case 0x8000000a:        /* SVM features: there is no SVM */
+		memset(r, 0, sizeof(*r));
+		break;
 	}
 }
 

@@ -107,3 +107,28 @@ const struct pt_format x86_hv_format_2m = {
 	.entry_addr = hv_entry_addr,
 	.entry_attr = hv_entry_attr,
 };
+
+/*
+ * AMD nested page tables use this same format, but every guest access
+ * is checked as a user access (APM Vol. 2 15.25.5): tables and leaves
+ * carry U/S, and the format keeps nothing else different.
+ */
+static uint64_t npt_make_table(paddr_t table)
+{
+	return hv_make_table(table) | X86_PTE_US;
+}
+
+static uint64_t npt_make_leaf(paddr_t pa, unsigned level, uint32_t attr)
+{
+	return hv_make_leaf(pa, level, attr | PT_USER);
+}
+
+#define NPT_FORMAT(label, max_level) {                                        \
+		.name = label, .levels = 4, .max_leaf_level = (max_level),    \
+		.make_table = npt_make_table, .make_leaf = npt_make_leaf,     \
+		.is_present = hv_is_present, .is_leaf = hv_is_leaf,           \
+		.entry_addr = hv_entry_addr, .entry_attr = hv_entry_attr,     \
+	}
+
+const struct pt_format x86_npt_format = NPT_FORMAT("npt", 3);
+const struct pt_format x86_npt_format_2m = NPT_FORMAT("npt (no 1G pages)", 2);

@@ -35,5 +35,7 @@
 
 extern const struct pt_format x86_hv_format;
 extern const struct pt_format x86_hv_format_2m;
+/* AMD nested paging: the same entries with U/S everywhere. */
+extern const struct pt_format x86_npt_format, x86_npt_format_2m;
 
 #endif

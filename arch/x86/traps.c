@@ -8,6 +8,7 @@
 #include "core/panic.h"
 #include "core/pcpu.h"
 #include "core/printk.h"
+#include "core/vm.h"
 
 static const char *const vec_names[32] = {
 	"DE", "DB", "NMI", "BP", "OF", "BR", "UD", "NM", "DF", "CSO", "TS",
@@ -77,6 +78,9 @@ void trap_handler(struct trap_frame *f)
 	if (f->vector == VEC_NMI) {
 		if (panic_in_progress())
 			panic_stop_this_cpu();
+		/* The NMI that stops a VM's other vCPUs (core/vm.c). */
+		if (this_cpu()->vcpu && this_cpu()->vcpu->vm->state == VM_STOPPED)
+			cpu_halt_forever();
 		pr_warn("NMI received on cpu%u at rip=%#llx; continuing\n", this_cpu_id(),
 			(unsigned long long)f->rip);
 		return;

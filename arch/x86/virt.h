@@ -40,6 +40,9 @@ struct virt_backend {
 /* The back-end chosen at boot, or NULL when the CPU has none usable. */
 extern const struct virt_backend *virt;
 
+/* Choose VT-x when usable, else SVM; say why when neither is. */
 void virt_select(void);
+const struct virt_backend *vmx_backend_get(void);
+const struct virt_backend *svm_backend_get(void);
 
 #endif

@@ -124,8 +124,8 @@ void virt_probe_report(void)
 		pr_warn("vmx: VT-x is disabled by the firmware (IA32_FEATURE_CONTROL is "
 			"locked with VMX off); enable it in the firmware setup. Guests cannot start.\n");
 	else if (v->svm)
-		pr_warn("vmx: no VT-x on this CPU; it has AMD-V (SVM%s), which this build "
-			"does not use yet. Guests cannot start.\n", v->npt ? " with nested paging" : "");
+		pr_info("svm: AMD-V usable%s\n", v->npt ? ", with nested paging" :
+			" but without nested paging, which guests need");
 	else
 		pr_warn("vmx: this CPU has no hardware virtualization (no VT-x, no AMD-V). "
 			"Guests cannot start.\n");
@@ -142,6 +142,24 @@ bool virt_has_vmx(void)
 		if (!pcpus[i].arch.caps.vmx)
 			return false;
 	return ncpus_online > 0;
+}
+
+bool virt_has_svm(void)
+{
+	for (unsigned i = 0; i < ncpus_online; i++)
+		if (!pcpus[i].arch.caps.svm)
+			return false;
+	return ncpus_online > 0;
+}
+
+bool virt_has_npt(void)
+{
+	if (!virt_has_svm())
+		return false;
+	for (unsigned i = 0; i < ncpus_online; i++)
+		if (!pcpus[i].arch.caps.npt)
+			return false;
+	return true;
 }
 
 bool virt_has_ept(void)

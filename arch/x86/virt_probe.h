@@ -12,5 +12,7 @@ void virt_probe_report(void);
 /* Usable on every online CPU? */
 bool virt_has_vmx(void);
 bool virt_has_ept(void);
+bool virt_has_svm(void);
+bool virt_has_npt(void);
 
 #endif

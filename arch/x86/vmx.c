@@ -400,17 +400,8 @@ static struct virt_backend vmx_backend = {
 	.flush_npt = vmx_flush_npt,
 };
 
-const struct virt_backend *virt;
-
-void virt_select(void)
+const struct virt_backend *vmx_backend_get(void)
 {
-	const struct virt_caps *c = &pcpus[0].arch.caps;
-
-	if (!virt_has_ept() || !c->unrestricted) {
-		pr_warn("virt: no usable back-end (VT-x with EPT and unrestricted guest is "
-			"needed); VMs cannot start\n");
-		return;
-	}
 	vmx_backend.npt_format = vmx_ept_format();
-	virt = &vmx_backend;
+	return &vmx_backend;
 }
