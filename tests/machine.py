@@ -36,13 +36,25 @@ OVMF = Path("/usr/share/ovmf/OVMF.fd")
 BOCHS_BIOS = Path("/usr/share/bochs/BIOS-bochs-latest")
 VGA_BIOS = Path("/usr/share/vgabios/vgabios.bin")
 
-BACKENDS = ("qemu", "qemu-uefi", "bochs", "kvm")
+BACKENDS = ("qemu", "qemu-uefi", "qemu-svm", "bochs", "kvm")
+
+
+def _host_is_amd():
+    try:
+        return "AuthenticAMD" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+# QEMU TCG emulates AMD SVM with nested paging: "max" shows it on AMD
+# hosts; elsewhere the EPYC model does (TEST-RIG.md).
+SVM_CPU = "max" if _host_is_amd() else "EPYC"
 
 # Every hypervisor console line: "[    0.012345] message".
 TS = r"\[\s*\d+\.\d{6}\] "
 BANNER = r"hv: hypervisor \S+ booting"
 SUMMARY = (r"hv: ready cpus=(\d+) vmx=(yes|no) ept=(yes|no) iommu=(\S+)"
-           r" mem_free_mib=(\d+)")
+           r" mem_free_mib=(\d+)(?: svm=(yes|no) npt=(yes|no))?")
 
 # Slow machines (CI under load, a debug build) can stretch every timeout.
 TIMEOUT_SCALE = float(os.environ.get("HV_TEST_TIMEOUT_SCALE", "1"))
@@ -215,6 +227,8 @@ class Machine:
             cmd.append("-no-reboot")
         if self.backend == "kvm":
             cmd += ["-accel", "kvm", "-cpu", "host"]
+        elif self.backend == "qemu-svm":
+            cmd += ["-accel", "tcg", "-cpu", SVM_CPU]
         else:
             cmd += ["-accel", "tcg", "-cpu", "max"]
         if self.backend == "qemu-uefi":

@@ -62,7 +62,6 @@ static int svm_global_init(void)
 	/* State VMSAVE/VMLOAD and the VMCB switch for us (see svm_entry.S). */
 	for (unsigned i = 0; i < ARRAY_SIZE(owned); i++)
 		svm_pass_msr(pm, owned[i]);
-	pm[0x10 * 2 / 8] &= (uint8_t)~(1u << (0x10 * 2 % 8));   /* TSC reads */
 	cpuid_count(0x8000000a, 0, &r);
 	nrips = r.edx & (1u << 3);
 	return 0;
@@ -163,7 +162,8 @@ static void svm_reset_state(struct vcpu *vcpu)
 	v->g_pat = PAT_DEFAULT;
 	v->event_inj = 0;
 	v->int_state = 0;
-	to_svm(vcpu)->regs = (struct guest_regs){ .rbx = e->rbx, .rdi = e->rdi, .rsi = e->rsi };
+	to_svm(vcpu)->regs = (struct guest_regs){ .rax = e->rax, .rbx = e->rbx, .rdi = e->rdi,
+						   .rsi = e->rsi };
 }
 
 static void svm_vcpu_reset(struct vcpu *vcpu)
