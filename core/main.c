@@ -224,6 +224,8 @@ __noreturn void boot_main(uint32_t magic, uint32_t mbi_phys)
 	boot_acpi();
 	pic_disable();
 	lapic_init();
+	if (lapic_kick_init())
+		panic("lapic: no interrupt vector left for the vCPU kick");
 	pcpus[0].apic_id = lapic_id();
 	tsc_calibrate();
 	virt_probe_this_cpu();

@@ -20,6 +20,7 @@
 #include "mm/kmem.h"
 #include "mm/mm.h"
 #include "mm/pmm.h"
+#include "vdev/vlapic.h"
 
 #define VM_RESTART_LIMIT 16
 #define VM_IO_REGIONS 32
@@ -120,8 +121,10 @@ static int vm_create_vcpus(struct vm *vm)
 		if (!v)
 			return -ENOMEM;
 		*v = (struct vcpu){ .vm = vm, .idx = vm->nvcpus, .pcpu = cpu };
-		if (virt->vcpu_create(v))
+		v->vlapic = kzalloc(sizeof(*v->vlapic));
+		if (!v->vlapic || virt->vcpu_create(v))
 			return -ENOMEM;
+		vlapic_reset(v);
 		vm->vcpus[vm->nvcpus++] = v;
 	}
 	return mask ? -E2BIG : 0;
@@ -233,6 +236,7 @@ static __noreturn void vm_restart(struct vcpu *vcpu)
 	for (u = __units_start; u < __units_end; u++)
 		if (u->vm_reset)
 			u->vm_reset(vm);
+	vlapic_reset(vcpu);
 	virt->flush_npt(vcpu);
 	virt->vcpu_run(vcpu);
 }

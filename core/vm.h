@@ -31,6 +31,8 @@ struct vcpu {
 	unsigned pcpu;             /* physical CPU it runs on */
 	struct guest_regs *regs;   /* at the top of the pcpu's stack */
 	void *arch;                /* back-end state (VMCS, ...) */
+	struct vlapic *vlapic;
+	volatile bool irq_pending; /* the vLAPIC has requests: check before entry */
 	uint64_t exits;
 };
 

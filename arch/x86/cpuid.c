@@ -10,14 +10,16 @@
 #include "core/string.h"
 
 /* CPUID.1:ECX bits hidden: MONITOR(3), DS-CPL(4), VMX(5), SMX(6), EST(7),
- * TM2(8), xTPR(14), PDCM(15), x2APIC(21), TSC-deadline(24); until the
- * guest platform has a local APIC, APIC(9) in EDX too. */
+ * TM2(8), xTPR(14), PDCM(15), TSC-deadline(24) until the vLAPIC has a
+ * timer. x2APIC(21) is always shown: the vLAPIC is x2APIC-only. */
 #define LEAF1_ECX_HIDE ((1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | \
-			(1u << 8) | (1u << 14) | (1u << 15) | (1u << 21) | (1u << 24))
+			(1u << 8) | (1u << 14) | (1u << 15) | (1u << 24))
+#define LEAF1_ECX_X2APIC (1u << 21)
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
 #define LEAF1_ECX_OSXSAVE (1u << 27)
-/* CPUID.1:EDX: APIC(9), DS(21), ACPI(22), TM(29), PBE(31). */
-#define LEAF1_EDX_HIDE ((1u << 9) | (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31))
+/* CPUID.1:EDX: DS(21), ACPI(22), TM(29), PBE(31). */
+#define LEAF1_EDX_HIDE ((1u << 21) | (1u << 22) | (1u << 29) | (1u << 31))
+#define LEAF1_EDX_APIC (1u << 9)
 /* CPUID.7.0:EBX: SGX(2), PQM(12), PQE(15), Intel PT(25); ECX: WAITPKG(5). */
 #define LEAF7_EBX_HIDE ((1u << 2) | (1u << 12) | (1u << 15) | (1u << 25))
 #define LEAF7_ECX_HIDE (1u << 5)
@@ -34,11 +36,12 @@ static unsigned order_of(unsigned n)
 
 static void cpuid_leaf1(struct vcpu *vcpu, struct cpuid_regs *r)
 {
-	r->ecx = (r->ecx & ~LEAF1_ECX_HIDE & ~LEAF1_ECX_OSXSAVE) | LEAF1_ECX_HYPERVISOR;
+	r->ecx = (r->ecx & ~LEAF1_ECX_HIDE & ~LEAF1_ECX_OSXSAVE) | LEAF1_ECX_HYPERVISOR |
+		 LEAF1_ECX_X2APIC;
 	/* OSXSAVE mirrors the guest's CR4, not ours (SDM Vol. 2A CPUID). */
 	if (virt->get_reg(vcpu, VREG_CR4) & CR4_OSXSAVE)
 		r->ecx |= LEAF1_ECX_OSXSAVE;
-	r->edx &= ~LEAF1_EDX_HIDE;
+	r->edx = (r->edx & ~LEAF1_EDX_HIDE) | LEAF1_EDX_APIC;
 	r->ebx = (r->ebx & 0xffff) | (vcpu->vm->nvcpus & 0xff) << 16 | (vcpu->idx & 0xff) << 24;
 }
 

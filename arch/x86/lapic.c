@@ -5,6 +5,7 @@
  */
 #include "arch/x86/lapic.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/irq.h"
 #include "core/errno.h"
 #include "core/pcpu.h"
 #include "core/printk.h"
@@ -128,4 +129,27 @@ void lapic_send_nmi_others(void)
 void lapic_eoi(void)
 {
 	lapic_write(REG_EOI, 0);
+}
+
+static unsigned kick_vector;
+
+static void lapic_kick_handler(unsigned vector, void *ctx)
+{
+	(void)vector, (void)ctx;   /* waking up (or exiting the guest) was the point */
+}
+
+/* A vector whose only job is to make a CPU leave its guest or its HLT. */
+uint32_t lapic_kick_vector(void)
+{
+	return kick_vector;
+}
+
+int lapic_kick_init(void)
+{
+	int v = irq_alloc_vector(lapic_kick_handler, NULL);
+
+	if (v < 0)
+		return v;
+	kick_vector = (unsigned)v;
+	return 0;
 }

@@ -18,6 +18,9 @@ bool lapic_is_x2apic(void);
 /* Send @icr (delivery mode and flags) to @apic_id; waits for delivery. */
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr);
 void lapic_send_nmi_others(void);
+/* The IPI vector that kicks a CPU out of its guest; set up once at boot. */
+int lapic_kick_init(void);
+uint32_t lapic_kick_vector(void);
 /* Signal the end of the interrupt being handled on this CPU. */
 void lapic_eoi(void);
 

@@ -7,6 +7,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/virt.h"
+#include "vdev/vlapic.h"
 
 #define MSR_TSC 0x10
 #define MSR_PAT 0x277
@@ -64,6 +65,12 @@ static const struct msr_entry msr_table[] = {
 	{ MSR_MISC_ENABLE, misc_enable_read, NULL },
 };
 
+/* The local APIC: its base MSR and the x2APIC range (SDM Vol. 3A 11.12.1). */
+static bool is_apic_msr(uint32_t msr)
+{
+	return msr == 0x1b || (msr >= 0x800 && msr <= 0x8ff);
+}
+
 static const struct msr_entry *msr_find(uint32_t msr)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(msr_table); i++)
@@ -76,6 +83,8 @@ bool msr_guest_read(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 {
 	const struct msr_entry *e = msr_find(msr);
 
+	if (is_apic_msr(msr))
+		return vlapic_msr_read(vcpu, msr, val);
 	return e && e->read && e->read(vcpu, val);
 }
 
@@ -83,5 +92,7 @@ bool msr_guest_write(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 {
 	const struct msr_entry *e = msr_find(msr);
 
+	if (is_apic_msr(msr))
+		return vlapic_msr_write(vcpu, msr, val);
 	return e && e->write && e->write(vcpu, val);
 }

@@ -18,6 +18,7 @@
 #include "mm/kmem.h"
 #include "mm/mm.h"
 #include "mm/pmm.h"
+#include "vdev/vlapic.h"
 
 #define MSR_VM_HSAVE_PA 0xc0010117
 #define VM_CR_SVMDIS (1ull << 4)
@@ -173,6 +174,48 @@ static void svm_vcpu_reset(struct vcpu *vcpu)
 	to_svm(vcpu)->dirty = CLEAN_ALL;
 }
 
+#define INT_CTL_V_IRQ (1u << 8)
+#define INT_CTL_V_PRIO_MAX (0xfu << 16)
+#define INT_CTL_V_IGN_TPR (1u << 20)
+
+static void svm_set_window(struct svm_vcpu *s, bool on)
+{
+	struct vmcb *v = s->vmcb;
+	uint32_t ctl = on ? v->int_ctl | INT_CTL_V_IRQ | INT_CTL_V_PRIO_MAX | INT_CTL_V_IGN_TPR
+			  : v->int_ctl & ~(INT_CTL_V_IRQ | INT_CTL_V_PRIO_MAX | INT_CTL_V_IGN_TPR);
+	uint32_t icpt = on ? v->intercept_misc1 | SVM_INT_VINTR : v->intercept_misc1 & ~SVM_INT_VINTR;
+
+	if (ctl != v->int_ctl)
+		s->dirty |= CLEAN_TPR;
+	if (icpt != v->intercept_misc1)
+		s->dirty |= CLEAN_INTERCEPTS;
+	v->int_ctl = ctl;
+	v->intercept_misc1 = icpt;
+}
+
+/*
+ * Inject the vLAPIC's highest deliverable interrupt through EVENTINJ when
+ * the guest can take it (RFLAGS.IF, no interrupt shadow, nothing queued);
+ * otherwise raise a virtual interrupt (V_IRQ) and intercept VINTR, which
+ * exits exactly when the guest becomes interruptible (APM 15.21.4).
+ */
+void svm_deliver_interrupt(struct vcpu *vcpu)
+{
+	struct svm_vcpu *s = to_svm(vcpu);
+	struct vmcb *v = s->vmcb;
+	int vec = vlapic_pending(vcpu);
+
+	if (vec < 0)
+		return;
+	if ((v->event_inj & SVM_EVT_VALID) || !(v->rflags & X86_RFLAGS_IF) || (v->int_state & 1)) {
+		svm_set_window(s, true);
+		return;
+	}
+	svm_set_window(s, false);
+	vlapic_accept(vcpu, (uint8_t)vec);
+	v->event_inj = SVM_EVT_VALID | (uint32_t)vec;   /* type 0: external interrupt */
+}
+
 /* One VMRUN: the clean bits tell the CPU what it may keep cached. */
 static void svm_run_once(struct vcpu *vcpu)
 {
@@ -182,6 +225,8 @@ static void svm_run_once(struct vcpu *vcpu)
 	if (s->last_cpu != cpu)
 		s->dirty = CLEAN_ALL;
 	s->last_cpu = cpu;
+	if (vcpu->irq_pending)
+		svm_deliver_interrupt(vcpu);
 	s->vmcb->clean = CLEAN_ALL & ~s->dirty;
 	s->dirty = 0;
 	s->vmcb->rax = s->regs.rax;

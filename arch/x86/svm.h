@@ -89,6 +89,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, g_pat) == 0x668, "VMCB layout");
 #define SVM_INT_INTR (1u << 0)
 #define SVM_INT_NMI (1u << 1)
 #define SVM_INT_INIT (1u << 3)
+#define SVM_INT_VINTR (1u << 4)
 #define SVM_INT_RDPMC (1u << 15)
 #define SVM_INT_CPUID (1u << 18)
 #define SVM_INT_INVD (1u << 22)

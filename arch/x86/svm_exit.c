@@ -183,9 +183,16 @@ static void svm_resume(struct vcpu *vcpu, struct vmcb *v)
 	(void)vcpu, (void)v;
 }
 
+/* The guest can take interrupts now: the next entry injects (svm.c). */
+static void svm_vintr(struct vcpu *vcpu, struct vmcb *v)
+{
+	(void)v;
+	vcpu->irq_pending = true;
+}
+
 static const svm_exit_t svm_exits[NR_SVM_EXITS] = {
 	[0x60] = svm_intr,     [0x61] = svm_nmi,      [0x62] = svm_resume,
-	[0x63] = svm_crash,    [0x64] = svm_resume,   [0x6f] = svm_gp,
+	[0x63] = svm_crash,    [0x64] = svm_vintr,   [0x6f] = svm_gp,
 	[0x72] = svm_cpuid,    [0x76] = svm_resume,   [0x78] = svm_hlt,
 	[0x7a] = svm_ud,       [0x7b] = svm_ioio,     [0x7c] = svm_msr,
 	[0x7d] = svm_crash,    [0x7f] = svm_crash,    [0x80] = svm_ud,

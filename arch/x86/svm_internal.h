@@ -35,5 +35,6 @@ void svm_enter(paddr_t vmcb, paddr_t host_area, struct guest_regs *regs);
 void svm_skip_instruction(struct vcpu *vcpu);
 bool svm_has_nrips(void);
 void svm_dump_guest(struct vcpu *vcpu);
+void svm_deliver_interrupt(struct vcpu *vcpu);
 
 #endif

@@ -285,6 +285,8 @@ static __noreturn void vmx_vcpu_run(struct vcpu *vcpu)
 		cpu_halt_forever();
 	}
 	virt->vcpu_reset(vcpu);
+	if (vcpu->irq_pending)
+		vmx_deliver_interrupt(vcpu);
 	to_vmx(vcpu)->launched = true;
 	vmx_enter_first(vcpu->regs);
 }

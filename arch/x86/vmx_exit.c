@@ -11,6 +11,7 @@
 #include "core/panic.h"
 #include "core/pcpu.h"
 #include "core/printk.h"
+#include "vdev/vlapic.h"
 
 #define EXC_UD 6
 #define EXC_GP 13
@@ -218,11 +219,44 @@ static void exit_resume(struct vcpu *vcpu, struct guest_regs *r)
 	(void)r;
 }
 
+static void vmx_set_window_exit(struct vcpu *vcpu, bool on)
+{
+	struct vmx_vcpu *v = to_vmx(vcpu);
+	uint32_t ctls = on ? v->proc_ctls | PROC_INTR_WINDOW_EXIT : v->proc_ctls & ~PROC_INTR_WINDOW_EXIT;
+
+	if (ctls != v->proc_ctls) {
+		v->proc_ctls = ctls;
+		vmwrite(VMCS_PROC_CTLS, ctls);
+	}
+}
+
+/* The window opened: the check at the end of the exit delivers. */
 static void exit_intr_window(struct vcpu *vcpu, struct guest_regs *r)
 {
 	(void)r;
-	to_vmx(vcpu)->proc_ctls &= ~PROC_INTR_WINDOW_EXIT;
-	vmwrite(VMCS_PROC_CTLS, to_vmx(vcpu)->proc_ctls);
+	vmx_set_window_exit(vcpu, false);
+}
+
+/*
+ * Inject the vLAPIC's highest deliverable interrupt if the guest can take
+ * it now (RFLAGS.IF, no STI/MOV-SS blocking, no event already queued:
+ * SDM 26.3.1.4 and 27.6); otherwise ask for an exit when it can.
+ */
+void vmx_deliver_interrupt(struct vcpu *vcpu)
+{
+	int vec = vlapic_pending(vcpu);
+
+	if (vec < 0)
+		return;
+	if ((vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
+	    !(vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) ||
+	    (vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3)) {
+		vmx_set_window_exit(vcpu, true);
+		return;
+	}
+	vlapic_accept(vcpu, (uint8_t)vec);
+	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
 }
 
 static void exit_skip(struct vcpu *vcpu, struct guest_regs *r)
@@ -325,11 +359,12 @@ void vmx_exit_handler(struct guest_regs *regs)
 	unsigned basic = reason & 0xffff;
 
 	vcpu->exits++;
-	if (unlikely(basic >= NR_EXIT_REASONS)) {
+	if (unlikely(basic >= NR_EXIT_REASONS))
 		exit_crash(vcpu, regs);
-		return;
-	}
-	exit_handlers[basic](vcpu, regs);
+	else
+		exit_handlers[basic](vcpu, regs);
+	if (unlikely(vcpu->irq_pending))
+		vmx_deliver_interrupt(vcpu);
 }
 
 __noreturn void vmx_entry_failed(struct guest_regs *regs)

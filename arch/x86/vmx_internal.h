@@ -33,5 +33,7 @@ bool vmx_set_cr4(struct vcpu *vcpu, uint64_t val);
 bool vmx_set_efer(struct vcpu *vcpu, uint64_t val);
 
 void vmx_dump_guest(struct vcpu *vcpu);
+/* Interrupt delivery from the vLAPIC (arch/x86/vmx_exit.c). */
+void vmx_deliver_interrupt(struct vcpu *vcpu);
 
 #endif

@@ -1,0 +1,205 @@
+/*
+ * Virtual local APIC, x2APIC register interface (SDM Vol. 3A 11.12.1:
+ * MSR 0x800 + offset/16). Interrupts wait in IRR until the processor
+ * priority lets them through (11.8.3.1: a vector is delivered when its
+ * class is above PPR's), move to ISR when injected, and leave ISR on EOI.
+ * The timer comes with the guest platform work; its LVT is kept.
+ */
+#include "arch/x86/lapic.h"
+#include "core/pcpu.h"
+#include "core/spinlock.h"
+#include "core/string.h"
+#include "vdev/vlapic.h"
+
+#define MSR_APIC_BASE 0x1b
+#define APIC_BASE_BSP (1ull << 8)
+#define APIC_BASE_EXTD (1ull << 10)
+#define APIC_BASE_EN (1ull << 11)
+#define X2APIC_ID 0x802
+#define X2APIC_VERSION 0x803
+#define X2APIC_TPR 0x808
+#define X2APIC_PPR 0x80a
+#define X2APIC_EOI 0x80b
+#define X2APIC_LDR 0x80d
+#define X2APIC_SVR 0x80f
+#define X2APIC_ISR0 0x810
+#define X2APIC_TMR0 0x818
+#define X2APIC_IRR0 0x820
+#define X2APIC_ESR 0x828
+#define X2APIC_ICR 0x830
+#define X2APIC_LVT_TIMER 0x832
+#define X2APIC_LVT_ERROR 0x837
+#define X2APIC_SELF_IPI 0x83f
+#define LVT_MASKED 0x10000u
+#define ICR_SHORTHAND(icr) (((icr) >> 18) & 3)
+#define ICR_MODE(icr) (((icr) >> 8) & 7)
+
+static struct vlapic *vl(struct vcpu *vcpu)
+{
+	return vcpu->vlapic;
+}
+
+static int highest_bit(const uint32_t *bits)
+{
+	for (int i = 7; i >= 0; i--)
+		if (bits[i])
+			return i * 32 + 31 - __builtin_clz(bits[i]);
+	return -1;
+}
+
+static uint32_t ppr(const struct vlapic *l)
+{
+	int isrv = highest_bit(l->isr);
+	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
+
+	return (l->tpr & 0xf0) >= isr_class ? l->tpr & 0xff : isr_class;
+}
+
+void vlapic_reset(struct vcpu *vcpu)
+{
+	struct vlapic *l = vl(vcpu);
+
+	memset(l, 0, sizeof(*l));
+	l->svr = 0xff;
+	for (unsigned i = 0; i < ARRAY_SIZE(l->lvt); i++)
+		l->lvt[i] = LVT_MASKED;
+	/* Firmware hands over in x2APIC mode: the guest sees no MMIO APIC. */
+	l->apic_base = VLAPIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_EXTD |
+		       (vcpu->idx == 0 ? APIC_BASE_BSP : 0);
+	l->ldr = ((vcpu->idx >> 4) << 16) | (1u << (vcpu->idx & 15));
+	vcpu->irq_pending = false;
+}
+
+void vlapic_set_irq(struct vcpu *vcpu, uint8_t vector)
+{
+	struct vlapic *l = vl(vcpu);
+
+	if (vector < 16) {               /* illegal vector: send-accept error */
+		l->esr |= 1u << 6;
+		return;
+	}
+	__atomic_fetch_or(&l->irr[vector / 32], 1u << (vector % 32), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&vcpu->irq_pending, true, __ATOMIC_SEQ_CST);
+	if (vcpu->pcpu != this_cpu_id())
+		lapic_send_ipi(pcpus[vcpu->pcpu].apic_id, lapic_kick_vector());
+}
+
+int vlapic_pending(struct vcpu *vcpu)
+{
+	struct vlapic *l = vl(vcpu);
+	int v = highest_bit(l->irr);
+
+	if (v < 0 || !(l->svr & 0x100)) {
+		if (v < 0)
+			vcpu->irq_pending = false;
+		return -1;
+	}
+	return ((uint32_t)v & 0xf0) > (ppr(l) & 0xf0) ? v : -1;
+}
+
+void vlapic_accept(struct vcpu *vcpu, uint8_t vector)
+{
+	struct vlapic *l = vl(vcpu);
+
+	__atomic_fetch_and(&l->irr[vector / 32], ~(1u << (vector % 32)), __ATOMIC_SEQ_CST);
+	l->isr[vector / 32] |= 1u << (vector % 32);
+	if (highest_bit(l->irr) < 0)
+		vcpu->irq_pending = false;
+}
+
+static void vlapic_eoi(struct vlapic *l)
+{
+	int v = highest_bit(l->isr);
+
+	if (v >= 0)
+		l->isr[v / 32] &= ~(1u << (v % 32));
+}
+
+/* Fixed IPIs to the VM's vCPUs, by physical x2APIC id = vCPU index. */
+static bool vlapic_send_ipi(struct vcpu *vcpu, uint64_t icr)
+{
+	struct vm *vm = vcpu->vm;
+	uint32_t dest = (uint32_t)(icr >> 32);
+	uint8_t vec = (uint8_t)icr;
+
+	if (ICR_MODE(icr) != 0)
+		return true;     /* INIT/SIPI/NMI come with guest SMP; dropped for now */
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		bool self = vm->vcpus[i] == vcpu;
+		unsigned sh = ICR_SHORTHAND(icr);
+
+		if ((sh == 0 && vm->vcpus[i]->idx == dest) || (sh == 1 && self) ||
+		    sh == 2 || (sh == 3 && !self))
+			vlapic_set_irq(vm->vcpus[i], vec);
+	}
+	return true;
+}
+
+static bool vlapic_read_bank(const uint32_t *bank, uint32_t idx, uint64_t *val)
+{
+	*val = bank[idx];
+	return true;
+}
+
+bool vlapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
+{
+	struct vlapic *l = vl(vcpu);
+
+	if (msr == MSR_APIC_BASE) {
+		*val = l->apic_base;
+		return true;
+	}
+	if (msr >= X2APIC_ISR0 && msr < X2APIC_ISR0 + 8)
+		return vlapic_read_bank(l->isr, msr - X2APIC_ISR0, val);
+	if (msr >= X2APIC_IRR0 && msr < X2APIC_IRR0 + 8)
+		return vlapic_read_bank(l->irr, msr - X2APIC_IRR0, val);
+	if (msr >= X2APIC_TMR0 && msr < X2APIC_TMR0 + 8) {
+		*val = 0;            /* all edge-triggered so far */
+		return true;
+	}
+	if (msr >= X2APIC_LVT_TIMER && msr <= X2APIC_LVT_ERROR) {
+		*val = l->lvt[msr - X2APIC_LVT_TIMER];
+		return true;
+	}
+	switch (msr) {
+	case X2APIC_ID: *val = vcpu->idx; return true;
+	case X2APIC_VERSION: *val = 0x50014; return true;   /* 6 LVTs + CMCI-less, v0x14 */
+	case X2APIC_TPR: *val = l->tpr; return true;
+	case X2APIC_PPR: *val = ppr(l); return true;
+	case X2APIC_LDR: *val = l->ldr; return true;
+	case X2APIC_SVR: *val = l->svr; return true;
+	case X2APIC_ESR: *val = l->esr; return true;
+	default: return false;   /* write-only (EOI, SELF_IPI) and reserved: #GP */
+	}
+}
+
+static bool vlapic_write_base(struct vlapic *l, uint64_t val)
+{
+	/* Only x2APIC stays possible: no MMIO page is mapped (SDM 11.12.5). */
+	if ((val & ~(APIC_BASE_BSP | APIC_BASE_EXTD | APIC_BASE_EN | 0xffffff000ull)) ||
+	    (val & (APIC_BASE_EN | APIC_BASE_EXTD)) != (APIC_BASE_EN | APIC_BASE_EXTD))
+		return false;
+	l->apic_base = (val & ~APIC_BASE_BSP) | (l->apic_base & APIC_BASE_BSP);
+	return true;
+}
+
+bool vlapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t val)
+{
+	struct vlapic *l = vl(vcpu);
+
+	if (msr == MSR_APIC_BASE)
+		return vlapic_write_base(l, val);
+	if (msr >= X2APIC_LVT_TIMER && msr <= X2APIC_LVT_ERROR) {
+		l->lvt[msr - X2APIC_LVT_TIMER] = (uint32_t)val & 0x1f7ff;
+		return !(val >> 32);
+	}
+	switch (msr) {
+	case X2APIC_TPR: l->tpr = (uint32_t)val & 0xff; return !(val >> 8);
+	case X2APIC_EOI: vlapic_eoi(l); return val == 0;
+	case X2APIC_SVR: l->svr = (uint32_t)val & 0x11ff; return !(val >> 32);
+	case X2APIC_ESR: l->esr = 0; return val == 0;
+	case X2APIC_ICR: return vlapic_send_ipi(vcpu, val);
+	case X2APIC_SELF_IPI: vlapic_set_irq(vcpu, (uint8_t)val); return !(val >> 8);
+	default: return false;
+	}
+}
