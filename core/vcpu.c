@@ -6,17 +6,40 @@
 #include "arch/x86/virt.h"
 #include "core/errno.h"
 #include "core/guest_abi.h"
+#include "core/printk.h"
 #include "core/string.h"
 #include "core/vm.h"
 #include "vdev/vm_console.h"
 
 #define EXC_UD 6
 
-void vcpu_handle_pio(struct vcpu *vcpu, struct io_access *a)
+void vcpu_handle_pio(struct vcpu *vcpu, uint16_t port, uint8_t size, bool write)
 {
-	if (io_dispatch_pio(&vcpu->vm->pio, vcpu, a) == IO_ERROR)
-		vm_crash(vcpu, "bad %u-byte %s of port %#llx", a->size, a->write ? "write" : "read",
-			 (unsigned long long)a->addr);
+	struct guest_regs *r = vcpu->regs;
+	uint64_t mask = (1ull << (size * 8)) - 1;
+	struct io_access a = { .addr = port, .size = size, .write = write, .value = r->rax & mask };
+
+	if (io_dispatch_pio(&vcpu->vm->pio, vcpu, &a) == IO_ERROR)
+		vm_crash(vcpu, "bad %u-byte %s of port %#x", size, write ? "write" : "read", port);
+	if (write)
+		return;
+	/* IN to EAX zero-extends into RAX; to AL or AX it merges (SDM Vol. 2A "IN"). */
+	r->rax = size == 4 ? (uint32_t)a.value : (r->rax & ~mask) | (a.value & mask);
+}
+
+void vcpu_dump_gprs(const struct guest_regs *r)
+{
+	pr_err("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n",
+	       (unsigned long long)r->rax, (unsigned long long)r->rbx,
+	       (unsigned long long)r->rcx, (unsigned long long)r->rdx);
+	pr_err("  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n",
+	       (unsigned long long)r->rsi, (unsigned long long)r->rdi,
+	       (unsigned long long)r->rbp, (unsigned long long)r->r8);
+	pr_err("  r9 =%016llx r10=%016llx r11=%016llx r12=%016llx\n",
+	       (unsigned long long)r->r9, (unsigned long long)r->r10,
+	       (unsigned long long)r->r11, (unsigned long long)r->r12);
+	pr_err("  r13=%016llx r14=%016llx r15=%016llx\n", (unsigned long long)r->r13,
+	       (unsigned long long)r->r14, (unsigned long long)r->r15);
 }
 
 void vcpu_handle_mmio(struct vcpu *vcpu, struct io_access *a)

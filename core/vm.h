@@ -86,7 +86,10 @@ __noreturn void vm_crash(struct vcpu *vcpu, const char *fmt, ...) __printf(2, 3)
 __noreturn void vm_poweroff(struct vcpu *vcpu, uint64_t status, const char *how);
 
 /* Generic handlers the back-end calls with decoded requests. */
-void vcpu_handle_pio(struct vcpu *vcpu, struct io_access *a);
+/* IN or OUT of @size bytes at @port through RAX (the back-end steps over it). */
+void vcpu_handle_pio(struct vcpu *vcpu, uint16_t port, uint8_t size, bool write);
+/* Print the general registers after a crash. */
+void vcpu_dump_gprs(const struct guest_regs *r);
 void vcpu_handle_hypercall(struct vcpu *vcpu);
 /* A guest-physical access outside RAM that no device claims. */
 void vcpu_handle_mmio(struct vcpu *vcpu, struct io_access *a);

@@ -37,8 +37,15 @@ static bool pat_read(struct vcpu *vcpu, uint64_t *val)
 	return true;
 }
 
+/* Each PAT entry must name a memory type: 0, 1, 4, 5, 6 or 7 (SDM Vol. 3A 13.12.2). */
 static bool pat_write(struct vcpu *vcpu, uint64_t val)
 {
+	for (int i = 0; i < 8; i++) {
+		uint8_t t = (uint8_t)(val >> (i * 8));
+
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
 	return virt->set_reg(vcpu, VREG_PAT, val);
 }
 

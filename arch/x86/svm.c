@@ -289,17 +289,6 @@ static uint64_t svm_get_reg(struct vcpu *vcpu, enum vreg reg)
 	return 0;
 }
 
-static bool is_valid_pat(uint64_t pat)
-{
-	for (int i = 0; i < 8; i++) {
-		uint8_t t = (uint8_t)(pat >> (i * 8));
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 static bool svm_set_efer(struct svm_vcpu *s, uint64_t val)
 {
 	uint64_t old = s->vmcb->efer;
@@ -324,8 +313,6 @@ static bool svm_set_reg(struct vcpu *vcpu, enum vreg reg, uint64_t val)
 	case VREG_RFLAGS: s->vmcb->rflags = val | 2; return true;
 	case VREG_EFER: return svm_set_efer(s, val);
 	case VREG_PAT:
-		if (!is_valid_pat(val))
-			return false;
 		s->vmcb->g_pat = val;
 		s->dirty |= CLEAN_NP;
 		return true;

@@ -92,20 +92,12 @@ static void svm_hlt(struct vcpu *vcpu, struct vmcb *v)
 /* EXITINFO1 for IOIO, APM Vol. 2 15.10.2. */
 static void svm_ioio(struct vcpu *vcpu, struct vmcb *v)
 {
-	struct guest_regs *r = vcpu->regs;
 	uint64_t q = v->exit_info1;
-	struct io_access a = { .addr = q >> 16 & 0xffff, .write = !(q & 1) };
-	uint64_t mask;
 
-	a.size = q & 0x10 ? 1 : q & 0x20 ? 2 : 4;
-	mask = (1ull << (a.size * 8)) - 1;
 	if (q & 4)
 		vm_crash(vcpu, "string I/O (INS/OUTS) to port %#llx is not supported",
-			 (unsigned long long)a.addr);
-	a.value = r->rax & mask;
-	vcpu_handle_pio(vcpu, &a);
-	if (!a.write)
-		r->rax = a.size == 4 ? (uint32_t)a.value : (r->rax & ~mask) | (a.value & mask);
+			 (unsigned long long)(q >> 16 & 0xffff));
+	vcpu_handle_pio(vcpu, (uint16_t)(q >> 16), q & 0x10 ? 1 : q & 0x20 ? 2 : 4, !(q & 1));
 	svm_skip_instruction(vcpu);
 }
 
@@ -243,12 +235,7 @@ void svm_dump_guest(struct vcpu *vcpu)
 
 	pr_err("  rip=%#llx rsp=%#llx rflags=%#llx cpl=%u\n", (unsigned long long)v->rip,
 	       (unsigned long long)v->rsp, (unsigned long long)v->rflags, v->cpl);
-	pr_err("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n",
-	       (unsigned long long)r->rax, (unsigned long long)r->rbx,
-	       (unsigned long long)r->rcx, (unsigned long long)r->rdx);
-	pr_err("  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n",
-	       (unsigned long long)r->rsi, (unsigned long long)r->rdi,
-	       (unsigned long long)r->rbp, (unsigned long long)r->r8);
+	vcpu_dump_gprs(r);
 	pr_err("  cr0=%#llx cr3=%#llx cr4=%#llx efer=%#llx\n", (unsigned long long)v->cr0,
 	       (unsigned long long)v->cr3, (unsigned long long)v->cr4,
 	       (unsigned long long)(v->efer & ~EFER_SVME));

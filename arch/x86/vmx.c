@@ -335,18 +335,6 @@ static uint64_t vmx_get_reg(struct vcpu *vcpu, enum vreg reg)
 	return vmread(vreg_fields[reg]);
 }
 
-/* PAT entries must name a memory type: 0, 1, 4, 5, 6 or 7 (SDM 13.12.2). */
-static bool is_valid_pat(uint64_t pat)
-{
-	for (int i = 0; i < 8; i++) {
-		uint8_t t = (uint8_t)(pat >> (i * 8));
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 static bool vmx_set_reg(struct vcpu *vcpu, enum vreg reg, uint64_t val)
 {
 	switch (reg) {
@@ -357,8 +345,6 @@ static bool vmx_set_reg(struct vcpu *vcpu, enum vreg reg, uint64_t val)
 	case VREG_EFER:
 		return vmx_set_efer(vcpu, val);
 	case VREG_PAT:
-		if (!is_valid_pat(val))
-			return false;
 		vmwrite(VMCS_GUEST_PAT, val);
 		return true;
 	case VREG_CPL:

@@ -93,22 +93,12 @@ static void exit_hlt(struct vcpu *vcpu, struct guest_regs *r)
 static void exit_io(struct vcpu *vcpu, struct guest_regs *r)
 {
 	uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
-	struct io_access a = {
-		.addr = q >> 16 & 0xffff,
-		.size = (uint8_t)((q & 7) + 1),
-		.write = !(q & 8),
-	};
-	uint64_t mask = (1ull << (a.size * 8)) - 1;
 
-	if (q & 16) {
+	(void)r;
+	if (q & 16)
 		vm_crash(vcpu, "string I/O (INS/OUTS) to port %#llx is not supported",
-			 (unsigned long long)a.addr);
-		return;
-	}
-	a.value = r->rax & mask;
-	vcpu_handle_pio(vcpu, &a);
-	if (!a.write)   /* IN to EAX zero-extends; to AL/AX merges (SDM "IN") */
-		r->rax = a.size == 4 ? (uint32_t)a.value : (r->rax & ~mask) | (a.value & mask);
+			 (unsigned long long)(q >> 16 & 0xffff));
+	vcpu_handle_pio(vcpu, (uint16_t)(q >> 16), (uint8_t)((q & 7) + 1), !(q & 8));
 	virt->skip_instruction(vcpu);
 }
 

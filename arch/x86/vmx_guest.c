@@ -156,17 +156,7 @@ void vmx_dump_guest(struct vcpu *vcpu)
 	       (unsigned long long)vmread(VMCS_GUEST_RIP), (unsigned long long)vmread(VMCS_GUEST_RSP),
 	       (unsigned long long)vmread(VMCS_GUEST_RFLAGS),
 	       (unsigned long long)((vmread(VMCS_GUEST_SS_AR) >> 5) & 3));
-	pr_err("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n",
-	       (unsigned long long)r->rax, (unsigned long long)r->rbx,
-	       (unsigned long long)r->rcx, (unsigned long long)r->rdx);
-	pr_err("  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n",
-	       (unsigned long long)r->rsi, (unsigned long long)r->rdi,
-	       (unsigned long long)r->rbp, (unsigned long long)r->r8);
-	pr_err("  r9 =%016llx r10=%016llx r11=%016llx r12=%016llx\n",
-	       (unsigned long long)r->r9, (unsigned long long)r->r10,
-	       (unsigned long long)r->r11, (unsigned long long)r->r12);
-	pr_err("  r13=%016llx r14=%016llx r15=%016llx\n", (unsigned long long)r->r13,
-	       (unsigned long long)r->r14, (unsigned long long)r->r15);
+	vcpu_dump_gprs(r);
 	pr_err("  cr0=%#llx cr3=%#llx cr4=%#llx efer=%#llx\n",
 	       (unsigned long long)vmread(VMCS_CR0_SHADOW), (unsigned long long)vmread(VMCS_GUEST_CR3),
 	       (unsigned long long)vmread(VMCS_CR4_SHADOW), (unsigned long long)vmread(VMCS_GUEST_EFER));
