@@ -268,3 +268,9 @@ void vm_poweroff(struct vcpu *vcpu, uint64_t status, const char *how)
 		vm_restart(vcpu);
 	vm_stop(vcpu);
 }
+
+void vm_reboot(struct vcpu *vcpu, const char *how)
+{
+	pr_info("vm %s: %s: rebooting\n", vcpu->vm->name, how);
+	vm_restart(vcpu);
+}

@@ -84,6 +84,8 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
  */
 __noreturn void vm_crash(struct vcpu *vcpu, const char *fmt, ...) __printf(2, 3);
 __noreturn void vm_poweroff(struct vcpu *vcpu, uint64_t status, const char *how);
+/* The guest asked for a reset: the VM restarts, whatever on_poweroff says. */
+__noreturn void vm_reboot(struct vcpu *vcpu, const char *how);
 
 /* Generic handlers the back-end calls with decoded requests. */
 /* IN or OUT of @size bytes at @port through RAX (the back-end steps over it). */

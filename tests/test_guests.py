@@ -132,3 +132,18 @@ def test_corrupt_image_is_refused_and_other_vm_runs(boot, tmp_path):
     assert re.search(r"ERROR: loader: truncated\.elf: .+", text), m.tail(30)
     assert "vms.conf:1: vm broken: not started" in text
     m.expect(vm_exit("fine", 0), VM_TIMEOUT)
+
+
+def test_acpi_poweroff_and_reboot_from_the_guest(boot):
+    cfg = (vm_section("off", "1", "acpi", cmdline='"action=poweroff"') +
+           vm_section("boot", "2", "acpi", cmdline='"action=reboot"'))
+    m = boot(cfg, ["acpi"], cpus=3)
+    m.expect(r"hv: all VMs have stopped", VM_TIMEOUT)
+    text = m.output
+    for vm in ("off", "boot"):
+        assert re.search(vm_line(vm, r"acpi: PASS 0 failure\(s\)"), text), m.tail(40)
+    assert "vm off: ACPI power-off (S5), exit status 0 " in text
+    assert "vm off: stopped" in text
+    assert "vm boot: reset through port 0xcf9: rebooting" in text
+    assert "vm boot: restarting (1)" in text
+    assert "exit status 85" not in text           # 0x55: a request was ignored
