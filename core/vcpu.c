@@ -49,9 +49,7 @@ void vcpu_handle_mmio(struct vcpu *vcpu, struct io_access *a)
 	if (!r)
 		vm_crash(vcpu, "%s of guest-physical %#llx outside its RAM (EPT violation)",
 			 a->write ? "write" : "read", (unsigned long long)a->addr);
-	/* MMIO device emulation (instruction decoding) comes with the Linux guest work. */
-	vm_crash(vcpu, "MMIO %s at %#llx needs instruction decoding, not yet supported",
-		 a->write ? "write" : "read", (unsigned long long)a->addr);
+	x86_emulate_mmio(vcpu, r, a);
 }
 
 typedef long (*hypercall_t)(struct vcpu *vcpu, uint64_t a0, uint64_t a1, uint64_t a2);

@@ -93,7 +93,9 @@ void vcpu_handle_pio(struct vcpu *vcpu, uint16_t port, uint8_t size, bool write)
 /* Print the general registers after a crash. */
 void vcpu_dump_gprs(const struct guest_regs *r);
 void vcpu_handle_hypercall(struct vcpu *vcpu);
-/* A guest-physical access outside RAM that no device claims. */
+/* A guest-physical access outside RAM: a device's, else the VM stops. */
 void vcpu_handle_mmio(struct vcpu *vcpu, struct io_access *a);
+/* Decode the faulting instruction and carry out the access (arch/x86/mmio.c). */
+void x86_emulate_mmio(struct vcpu *vcpu, const struct io_region *r, struct io_access *a);
 
 #endif

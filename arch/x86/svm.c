@@ -285,6 +285,8 @@ static uint64_t svm_get_reg(struct vcpu *vcpu, enum vreg reg)
 	case VREG_EFER: return v->efer & ~EFER_SVME;   /* SVM stays hidden */
 	case VREG_PAT: return v->g_pat;
 	case VREG_CPL: return v->cpl;
+	case VREG_CS_BASE: return v->cs.base;
+	case VREG_CS_ATTR: return v->cs.attrib;
 	}
 	return 0;
 }

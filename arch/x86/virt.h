@@ -12,7 +12,13 @@
 
 /* Guest state the generic code may read or write through the back-end. */
 enum vreg { VREG_RIP, VREG_RSP, VREG_RFLAGS, VREG_CR0, VREG_CR3, VREG_CR4,
-	    VREG_EFER, VREG_PAT, VREG_CPL };
+	    VREG_EFER, VREG_PAT, VREG_CPL,
+	    VREG_CS_BASE,
+	    VREG_CS_ATTR,   /* read-only; SVM layout: L in bit 9, D/B in bit 10 */
+};
+
+#define VREG_CS_ATTR_L (1u << 9)
+#define VREG_CS_ATTR_D (1u << 10)
 
 struct virt_backend {
 	const char *name;                       /* "vmx" */

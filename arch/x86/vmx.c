@@ -325,6 +325,10 @@ static uint64_t vmx_get_reg(struct vcpu *vcpu, enum vreg reg)
 	(void)vcpu;
 	if (reg == VREG_CPL)
 		return (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
+	if (reg == VREG_CS_BASE)
+		return vmread(VMCS_GUEST_CS_BASE);
+	if (reg == VREG_CS_ATTR)   /* VMX keeps L/D in bits 13/14 (SDM 25.4.1) */
+		return (vmread(VMCS_GUEST_CS_AR) >> 4) & 0xf00;
 	/* Guest-owned CR bits come from the real register, the rest from the shadow. */
 	if (reg == VREG_CR0)
 		return (vmread(VMCS_GUEST_CR0) & ~vmread(VMCS_CR0_MASK)) |
@@ -348,6 +352,8 @@ static bool vmx_set_reg(struct vcpu *vcpu, enum vreg reg, uint64_t val)
 		vmwrite(VMCS_GUEST_PAT, val);
 		return true;
 	case VREG_CPL:
+	case VREG_CS_BASE:
+	case VREG_CS_ATTR:
 		return false;
 	default:
 		vmwrite(vreg_fields[reg], val);
