@@ -228,6 +228,7 @@ __noreturn void boot_main(uint32_t magic, uint32_t mbi_phys)
 		panic("lapic: no interrupt vector left for the vCPU kick");
 	pcpus[0].apic_id = lapic_id();
 	tsc_calibrate();
+	lapic_timer_calibrate();
 	virt_probe_this_cpu();
 	if (hv_opts.maxcpus)
 		smp_set_max_cpus(hv_opts.maxcpus);

@@ -111,7 +111,7 @@ def test_config_errors_reported_and_valid_vm_runs(boot):
     m.expect(vm_exit("good", 0), VM_TIMEOUT)
 
 
-@pytest.mark.parametrize("guest", ["cpuid", "msr", "ports", "irq", "hello-mb1", "hello-mb2"])
+@pytest.mark.parametrize("guest", ["cpuid", "msr", "ports", "irq", "timer", "hello-mb1", "hello-mb2"])
 def test_probe_guest_passes(boot, guest):
     cfg = vm_section("p", "1", guest, cmdline='"probe=1"')
     m = boot(cfg, [guest])

@@ -5,6 +5,7 @@
  * class is above PPR's), move to ISR when injected, and leave ISR on EOI.
  * The timer comes with the guest platform work; its LVT is kept.
  */
+#include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
 #include "core/pcpu.h"
 #include "core/spinlock.h"
@@ -30,6 +31,14 @@
 #define X2APIC_LVT_TIMER 0x832
 #define X2APIC_LVT_ERROR 0x837
 #define X2APIC_SELF_IPI 0x83f
+#define X2APIC_TIMER_INIT 0x838
+#define X2APIC_TIMER_CUR 0x839
+#define X2APIC_TIMER_DIV 0x83e
+#define MSR_TSC_DEADLINE 0x6e0
+#define LVT_TIMER_MODE(l) (((l) >> 17) & 3)
+#define TIMER_ONESHOT 0
+#define TIMER_PERIODIC 1
+#define TIMER_TSC_DEADLINE 2
 #define LVT_MASKED 0x10000u
 #define ICR_SHORTHAND(icr) (((icr) >> 18) & 3)
 #define ICR_MODE(icr) (((icr) >> 8) & 7)
@@ -135,6 +144,104 @@ static bool vlapic_send_ipi(struct vcpu *vcpu, uint64_t icr)
 	return true;
 }
 
+/* Divide configuration, SDM Figure 11-10: bits 0, 1 and 3. */
+static uint64_t timer_divisor(const struct vlapic *l)
+{
+	uint32_t v = (l->timer_divide & 3) | ((l->timer_divide & 8) >> 1);
+
+	return v == 7 ? 1 : 2ull << v;
+}
+
+static void timer_arm(struct vcpu *vcpu)
+{
+	if (vcpu->pcpu == this_cpu_id())
+		lapic_timer_arm(vl(vcpu)->timer_deadline);
+}
+
+/* Start one-shot or periodic counting from the initial count. */
+static void timer_start_count(struct vcpu *vcpu)
+{
+	struct vlapic *l = vl(vcpu);
+	uint64_t ticks = (uint64_t)l->timer_initial * timer_divisor(l);
+
+	l->timer_period = LVT_TIMER_MODE(l->lvt[0]) == TIMER_PERIODIC ? ticks : 0;
+	l->timer_deadline = ticks ? rdtsc() + ticks : 0;
+	timer_arm(vcpu);
+}
+
+void vlapic_timer_check(struct vcpu *vcpu)
+{
+	struct vlapic *l = vl(vcpu);
+	uint64_t now = rdtsc();
+
+	if (!l->timer_deadline || now < l->timer_deadline) {
+		timer_arm(vcpu);
+		return;
+	}
+	if (!(l->lvt[0] & LVT_MASKED))
+		vlapic_set_irq(vcpu, (uint8_t)l->lvt[0]);
+	if (l->timer_period) {
+		/* Missed periods collapse into this one interrupt. */
+		uint64_t late = (now - l->timer_deadline) / l->timer_period + 1;
+
+		l->timer_deadline += late * l->timer_period;
+	} else {
+		l->timer_deadline = 0;
+		l->tsc_deadline_msr = 0;
+	}
+	timer_arm(vcpu);
+}
+
+static uint64_t timer_current_count(const struct vlapic *l)
+{
+	uint64_t now = rdtsc();
+
+	if (!l->timer_deadline || LVT_TIMER_MODE(l->lvt[0]) == TIMER_TSC_DEADLINE ||
+	    now >= l->timer_deadline)
+		return 0;
+	return (l->timer_deadline - now) / timer_divisor(l);
+}
+
+static bool timer_write(struct vcpu *vcpu, uint32_t msr, uint64_t val)
+{
+	struct vlapic *l = vl(vcpu);
+	bool deadline_mode = LVT_TIMER_MODE(l->lvt[0]) == TIMER_TSC_DEADLINE;
+
+	if (msr == MSR_TSC_DEADLINE) {
+		l->tsc_deadline_msr = val;
+		if (deadline_mode) {
+			l->timer_deadline = val;
+			l->timer_period = 0;
+			timer_arm(vcpu);
+		}
+		return true;
+	}
+	if (val >> 32)
+		return false;
+	if (msr == X2APIC_TIMER_DIV) {
+		l->timer_divide = (uint32_t)val & 0xb;
+		return true;
+	}
+	l->timer_initial = (uint32_t)val;          /* X2APIC_TIMER_INIT */
+	if (!deadline_mode)
+		timer_start_count(vcpu);
+	return true;
+}
+
+/* A mode change disarms the timer (SDM 11.5.4.1). */
+static void timer_lvt_write(struct vcpu *vcpu, uint32_t val)
+{
+	struct vlapic *l = vl(vcpu);
+
+	if (LVT_TIMER_MODE(val) != LVT_TIMER_MODE(l->lvt[0])) {
+		l->timer_deadline = 0;
+		l->timer_period = 0;
+		l->tsc_deadline_msr = 0;
+		timer_arm(vcpu);
+	}
+	l->lvt[0] = val & 0x710ff;
+}
+
 static bool vlapic_read_bank(const uint32_t *bank, uint32_t idx, uint64_t *val)
 {
 	*val = bank[idx];
@@ -147,6 +254,10 @@ bool vlapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 
 	if (msr == MSR_APIC_BASE) {
 		*val = l->apic_base;
+		return true;
+	}
+	if (msr == MSR_TSC_DEADLINE) {
+		*val = LVT_TIMER_MODE(l->lvt[0]) == TIMER_TSC_DEADLINE ? l->tsc_deadline_msr : 0;
 		return true;
 	}
 	if (msr >= X2APIC_ISR0 && msr < X2APIC_ISR0 + 8)
@@ -169,6 +280,9 @@ bool vlapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 	case X2APIC_LDR: *val = l->ldr; return true;
 	case X2APIC_SVR: *val = l->svr; return true;
 	case X2APIC_ESR: *val = l->esr; return true;
+	case X2APIC_TIMER_INIT: *val = l->timer_initial; return true;
+	case X2APIC_TIMER_CUR: *val = timer_current_count(l); return true;
+	case X2APIC_TIMER_DIV: *val = l->timer_divide; return true;
 	default: return false;   /* write-only (EOI, SELF_IPI) and reserved: #GP */
 	}
 }
@@ -189,6 +303,12 @@ bool vlapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 
 	if (msr == MSR_APIC_BASE)
 		return vlapic_write_base(l, val);
+	if (msr == MSR_TSC_DEADLINE || msr == X2APIC_TIMER_INIT || msr == X2APIC_TIMER_DIV)
+		return timer_write(vcpu, msr, val);
+	if (msr == X2APIC_LVT_TIMER) {
+		timer_lvt_write(vcpu, (uint32_t)val);
+		return !(val >> 32);
+	}
 	if (msr >= X2APIC_LVT_TIMER && msr <= X2APIC_LVT_ERROR) {
 		l->lvt[msr - X2APIC_LVT_TIMER] = (uint32_t)val & 0x1f7ff;
 		return !(val >> 32);

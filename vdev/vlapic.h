@@ -15,7 +15,11 @@ struct vlapic {
 	uint32_t irr[8], isr[8];   /* 256 bits each */
 	uint32_t tpr, svr, esr, lvt[7], ldr;
 	uint64_t apic_base;
-	volatile uint32_t irr_lock;
+	/* Timer (SDM 11.5.4): the APIC clock is the TSC's, as CPUID 0x15 says. */
+	uint32_t timer_initial, timer_divide;
+	uint64_t timer_deadline;   /* TSC value of the next expiry, 0 = none */
+	uint64_t timer_period;     /* TSC ticks, periodic mode */
+	uint64_t tsc_deadline_msr;
 };
 
 void vlapic_reset(struct vcpu *vcpu);
@@ -28,5 +32,8 @@ void vlapic_set_irq(struct vcpu *vcpu, uint8_t vector);
 int vlapic_pending(struct vcpu *vcpu);
 /* The guest is being given @vector: request -> in service. */
 void vlapic_accept(struct vcpu *vcpu, uint8_t vector);
+/* Fire the timer if it is due and re-arm this CPU's host timer; called
+ * on the vCPU's own CPU after a host interrupt or a HLT. */
+void vlapic_timer_check(struct vcpu *vcpu);
 
 #endif

@@ -10,11 +10,13 @@
 #include "core/string.h"
 
 /* CPUID.1:ECX bits hidden: MONITOR(3), DS-CPL(4), VMX(5), SMX(6), EST(7),
- * TM2(8), xTPR(14), PDCM(15), TSC-deadline(24) until the vLAPIC has a
- * timer. x2APIC(21) is always shown: the vLAPIC is x2APIC-only. */
+ * TM2(8), xTPR(14), PDCM(15). x2APIC(21) and TSC-deadline(24) are always
+ * shown: the vLAPIC is x2APIC-only and has the TSC-deadline timer. */
 #define LEAF1_ECX_HIDE ((1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | \
-			(1u << 8) | (1u << 14) | (1u << 15) | (1u << 24))
-#define LEAF1_ECX_X2APIC (1u << 21)
+			(1u << 8) | (1u << 14) | (1u << 15))
+#define LEAF1_ECX_X2APIC ((1u << 21) | (1u << 24))
+#define LEAF6_EAX_ARAT (1u << 2)   /* the APIC timer runs in every C-state */
+#define CPUID_MAX_BASIC 0x16u
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
 #define LEAF1_ECX_OSXSAVE (1u << 27)
 /* CPUID.1:EDX: DS(21), ACPI(22), TM(29), PBE(31). */
@@ -74,22 +76,48 @@ static void cpuid_hv_leaves(struct vcpu *vcpu, uint32_t leaf, struct cpuid_regs 
 	}
 }
 
+/*
+ * Leaves 0x15 and 0x16 state the TSC's real frequency (the one the
+ * hypervisor measured), with a "crystal" equal to it: guests then need no
+ * PIT to calibrate the TSC or the APIC timer, which counts at that rate.
+ */
+static void cpuid_tsc_leaves(uint32_t leaf, struct cpuid_regs *r)
+{
+	uint64_t khz = tsc_khz_get();
+
+	memset(r, 0, sizeof(*r));
+	if (leaf == 0x15)
+		*r = (struct cpuid_regs){ 1, 1, (uint32_t)(khz * 1000), 0 };
+	else
+		*r = (struct cpuid_regs){ (uint32_t)(khz / 1000), (uint32_t)(khz / 1000), 100, 0 };
+}
+
 void cpuid_guest(struct vcpu *vcpu, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 {
+	if (leaf == 0x15 || leaf == 0x16) {
+		cpuid_tsc_leaves(leaf, r);
+		return;
+	}
 	if ((leaf & 0xf0000000u) == CPUID_HV_BASE) {
 		cpuid_hv_leaves(vcpu, leaf, r);
 		return;
 	}
 	cpuid_count(leaf, sub, r);
 	switch (leaf) {
+	case 0:
+		r->eax = MAX(r->eax, CPUID_MAX_BASIC);
+		break;
 	case 1:
 		cpuid_leaf1(vcpu, r);
 		break;
 	case 4:   /* cores per package - 1 in EAX[31:26] */
 		r->eax = (r->eax & 0x3ffffffu) | ((vcpu->vm->nvcpus - 1) & 0x3f) << 26;
 		break;
-	case 5: case 6: case 0xa:   /* MWAIT, power and PMU: not virtualized */
+	case 5: case 0xa:   /* MWAIT and PMU: not virtualized */
 		memset(r, 0, sizeof(*r));
+		break;
+	case 6:             /* power management: only "APIC timer always runs" */
+		*r = (struct cpuid_regs){ LEAF6_EAX_ARAT, 0, 0, 0 };
 		break;
 	case 7:
 		if (sub == 0) {

@@ -153,3 +153,48 @@ int lapic_kick_init(void)
 	kick_vector = (unsigned)v;
 	return 0;
 }
+
+/*
+ * The host timer that stands in for the vCPU's APIC timer: one-shot,
+ * divide by 1, firing the kick vector, so that the CPU leaves its guest
+ * (or its HLT) when a virtual timer is due. Its rate is measured once
+ * against the TSC.
+ */
+#define REG_TIMER_INIT 0x380
+#define REG_TIMER_CUR 0x390
+#define REG_TIMER_DIV 0x3e0
+
+static uint64_t timer_khz;
+
+void lapic_timer_calibrate(void)
+{
+	uint64_t khz = tsc_khz_get(), t0;
+	uint32_t left;
+
+	if (!khz)
+		return;
+	lapic_write(REG_TIMER_DIV, 0xb);           /* divide by 1 */
+	lapic_write(REG_LVT_TIMER, LVT_MASKED);
+	lapic_write(REG_TIMER_INIT, 0xffffffffu);
+	t0 = rdtsc();
+	while (rdtsc() - t0 < khz * 10)            /* 10 ms */
+		cpu_relax();
+	left = lapic_read(REG_TIMER_CUR);
+	lapic_write(REG_TIMER_INIT, 0);
+	timer_khz = (0xffffffffull - left) / 10;
+	pr_info("lapic: timer at %llu kHz\n", (unsigned long long)timer_khz);
+}
+
+void lapic_timer_arm(uint64_t tsc_deadline)
+{
+	uint64_t now = rdtsc(), khz = tsc_khz_get(), count;
+
+	if (!tsc_deadline || !timer_khz || !khz) {
+		lapic_write(REG_TIMER_INIT, 0);
+		return;
+	}
+	count = tsc_deadline > now ? (tsc_deadline - now) * timer_khz / khz : 1;
+	lapic_write(REG_TIMER_DIV, 0xb);
+	lapic_write(REG_LVT_TIMER, kick_vector);   /* one-shot, unmasked */
+	lapic_write(REG_TIMER_INIT, (uint32_t)MIN(MAX(count, 1), 0xffffffffull));
+}

@@ -21,6 +21,10 @@ void lapic_send_nmi_others(void);
 /* The IPI vector that kicks a CPU out of its guest; set up once at boot. */
 int lapic_kick_init(void);
 uint32_t lapic_kick_vector(void);
+/* Measure the local APIC timer against the TSC (once, on the boot CPU). */
+void lapic_timer_calibrate(void);
+/* Kick this CPU at TSC value @tsc_deadline (0: never). */
+void lapic_timer_arm(uint64_t tsc_deadline);
 /* Signal the end of the interrupt being handled on this CPU. */
 void lapic_eoi(void);
 

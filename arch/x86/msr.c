@@ -72,10 +72,10 @@ static const struct msr_entry msr_table[] = {
 	{ MSR_MISC_ENABLE, misc_enable_read, NULL },
 };
 
-/* The local APIC: its base MSR and the x2APIC range (SDM Vol. 3A 11.12.1). */
+/* The local APIC: its base MSR, IA32_TSC_DEADLINE and the x2APIC range (SDM Vol. 3A 11.12.1). */
 static bool is_apic_msr(uint32_t msr)
 {
-	return msr == 0x1b || (msr >= 0x800 && msr <= 0x8ff);
+	return msr == 0x1b || msr == 0x6e0 || (msr >= 0x800 && msr <= 0x8ff);
 }
 
 static const struct msr_entry *msr_find(uint32_t msr)

@@ -11,6 +11,7 @@
 #include "arch/x86/virt.h"
 #include "core/panic.h"
 #include "core/printk.h"
+#include "vdev/vlapic.h"
 
 #define EXC_UD 6
 #define EXC_GP 13
@@ -86,7 +87,9 @@ static void svm_hlt(struct vcpu *vcpu, struct vmcb *v)
 {
 	(void)v;
 	svm_skip_instruction(vcpu);
-	asm volatile("sti; hlt; cli" ::: "memory");
+	if (!vcpu->irq_pending)
+		asm volatile("sti; hlt; cli" ::: "memory");
+	vlapic_timer_check(vcpu);
 }
 
 /* EXITINFO1 for IOIO, APM Vol. 2 15.10.2. */
@@ -135,9 +138,9 @@ static void svm_xsetbv(struct vcpu *vcpu, struct vmcb *v)
 
 static void svm_intr(struct vcpu *vcpu, struct vmcb *v)
 {
-	(void)vcpu;
 	reinject(v);
 	asm volatile("sti; nop; cli" ::: "memory");
+	vlapic_timer_check(vcpu);
 }
 
 /* The NMI itself was taken by the host when GIF came back on (stgi). */

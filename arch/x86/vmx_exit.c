@@ -179,11 +179,11 @@ static void exit_xsetbv(struct vcpu *vcpu, struct guest_regs *r)
 
 static void exit_ext_intr(struct vcpu *vcpu, struct guest_regs *r)
 {
-	(void)vcpu;
 	(void)r;
 	reinject_vectoring();
 	/* Let the host's own handler take the interrupt that caused the exit. */
 	asm volatile("sti; nop; cli" ::: "memory");
+	vlapic_timer_check(vcpu);
 }
 
 static void exit_exception(struct vcpu *vcpu, struct guest_regs *r)
