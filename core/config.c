@@ -63,6 +63,7 @@ enum config_key_id {
 	KEY_ON_CRASH,
 	KEY_ON_POWEROFF,
 	KEY_DEBUG_EXIT,
+	KEY_INITRD,
 	KEY_COUNT,
 };
 
@@ -318,20 +319,32 @@ static bool span_copy(struct span v, char *buf, size_t size)
 	return true;
 }
 
-static int key_kernel(struct parser *p, struct vm_config *vm, struct span val)
+/* A module name (kernel, initrd): one word, no quotes. */
+static int module_name_parse(struct parser *p, const char *key, struct span val, char *out)
 {
 	if (!is_word(val)) {
-		parser_error(p, "kernel: '%.*s' is not a module name (one word, no quotes)",
+		parser_error(p, "%s: '%.*s' is not a module name (one word, no quotes)", key,
 			     SPAN_ARG(val));
 		return -EINVAL;
 	}
-	if (!span_copy(val, vm->kernel, sizeof(vm->kernel))) {
-		parser_error(p, "kernel: module name longer than %u characters",
+	if (!span_copy(val, out, CONFIG_MODULE_MAX)) {
+		parser_error(p, "%s: module name longer than %u characters", key,
 			     CONFIG_MODULE_MAX - 1);
 		return -E2BIG;
 	}
-	vm->kernel_line = p->line;
 	return 0;
+}
+
+static int key_kernel(struct parser *p, struct vm_config *vm, struct span val)
+{
+	vm->kernel_line = p->line;
+	return module_name_parse(p, "kernel", val, vm->kernel);
+}
+
+static int key_initrd(struct parser *p, struct vm_config *vm, struct span val)
+{
+	vm->initrd_line = p->line;
+	return module_name_parse(p, "initrd", val, vm->initrd);
 }
 
 /*
@@ -466,6 +479,7 @@ static const struct config_key config_keys[KEY_COUNT] = {
 	[KEY_ON_CRASH] = { "on_crash", false, key_on_crash },
 	[KEY_ON_POWEROFF] = { "on_poweroff", false, key_on_poweroff },
 	[KEY_DEBUG_EXIT] = { "debug_exit", false, key_debug_exit },
+	[KEY_INITRD] = { "initrd", false, key_initrd },
 };
 
 /* ---- Sections ------------------------------------------------------------ */

@@ -6,7 +6,9 @@
  *   [vm NAME]                 one section per VM; NAME: [A-Za-z0-9_-]{1,15}
  *   cpus = 1,2                physical CPU indices, exclusive to this VM
  *   memory = 64M              guest RAM (K/M/G suffix), 1M..(what is free)
- *   kernel = hello.elf        module name of the image (ELF64, multiboot 1/2)
+ *   kernel = hello.elf        module name of the image (ELF64, multiboot 1/2,
+ *                             Linux bzImage)
+ *   initrd = initramfs.gz     module name of a Linux initial RAM disk
  *   cmdline = "text"          passed to the kernel (quoted if it has spaces)
  *   console = uart | none     virtual 16550 at COM1 (default uart)
  *   on_crash = stop | restart      what a guest fault does (default stop)
@@ -39,6 +41,8 @@ struct vm_config {
 	unsigned memory_line;
 	char kernel[CONFIG_MODULE_MAX];  /* module name */
 	unsigned kernel_line;
+	char initrd[CONFIG_MODULE_MAX];  /* module name, "" if none */
+	unsigned initrd_line;
 	char cmdline[CONFIG_CMDLINE_MAX];
 	bool console_uart;
 	enum vm_action on_crash;

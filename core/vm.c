@@ -21,6 +21,8 @@
 #include "mm/mm.h"
 #include "mm/pmm.h"
 #include "vdev/vlapic.h"
+#include "vdev/acpi_tables.h"
+#include "core/loader_linux.h"
 
 #define VM_RESTART_LIMIT 16
 #define VM_IO_REGIONS 32
@@ -67,6 +69,8 @@ static bool vm_check_machine(struct vm_config *c, const char *file, const struct
 			     (unsigned long long)(c->memory >> 20), (unsigned long long)(free >> 20));
 	if (!vm_find_module(bi, c->kernel))
 		config_error(file, c->kernel_line, c, "kernel: no boot module named '%s'", c->kernel);
+	if (c->initrd[0] && !vm_find_module(bi, c->initrd))
+		config_error(file, c->initrd_line, c, "initrd: no boot module named '%s'", c->initrd);
 	return c->valid;
 }
 
@@ -89,6 +93,12 @@ static int vm_load_image(struct vm *vm)
 	};
 
 	memset(mem.hva, 0, mem.size);
+	if (loader_is_bzimage(vm->image, vm->image_len))
+		return loader_load_linux(vm->cfg->kernel, &a, vm->initrd, vm->initrd_len,
+					 ACPI_TABLES_RSDP, &mem, &vm->entry);
+	if (vm->initrd)
+		pr_warn("vm %s: initrd '%s' ignored: only Linux kernels take one\n", vm->name,
+			vm->cfg->initrd);
 	return loader_load(vm->cfg->kernel, &a, &mem, &vm->entry);
 }
 
@@ -141,12 +151,16 @@ static void vm_undo_create(struct vm *vm)
 	io_bus_destroy(&vm->mmio);
 }
 
-static int vm_create(struct vm *vm, const struct boot_module *m)
+static int vm_create(struct vm *vm, const struct boot_module *m, const struct boot_module *rd)
 {
 	int err;
 
 	vm->image = phys_to_virt(m->start);
 	vm->image_len = m->end - m->start;
+	if (rd) {
+		vm->initrd = phys_to_virt(rd->start);
+		vm->initrd_len = rd->end - rd->start;
+	}
 	vm->ram_size = vm->cfg->memory;
 	err = vm_alloc_ram(vm);
 	err = err ?: io_bus_init(&vm->pio, VM_IO_REGIONS);
@@ -181,7 +195,8 @@ unsigned vm_create_all(struct config *cfg, const char *file, const struct boot_i
 			continue;
 		*vm = (struct vm){ .id = i, .cfg = c, .cfg_file = file };
 		memcpy(vm->name, c->name, sizeof(vm->name));
-		if (vm_create(vm, vm_find_module(bi, c->kernel))) {
+		if (vm_create(vm, vm_find_module(bi, c->kernel),
+			      c->initrd[0] ? vm_find_module(bi, c->initrd) : NULL)) {
 			vm_undo_create(vm);
 			config_error(file, c->line, c, "vm %s: not started: set-up failed", c->name);
 			continue;

@@ -51,6 +51,8 @@ struct vm {
 	struct io_bus mmio;
 	const void *image;         /* the kernel module, kept for restarts */
 	size_t image_len;
+	const void *initrd;        /* Linux initial RAM disk module, or NULL */
+	size_t initrd_len;
 	struct guest_entry entry;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nvcpus;

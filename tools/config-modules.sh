@@ -15,15 +15,15 @@ conf=$1
 dir=$(dirname "$conf")
 
 printf '%s=%s\n' "$conf" "$(basename "$conf")"
-# kernel = VALUE  (value may be quoted; a comment may follow)
-sed -n 's/^[[:space:]]*kernel[[:space:]]*=[[:space:]]*"\{0,1\}\([^"#[:space:]]*\).*/\1/p' "$conf" |
+# kernel = VALUE or initrd = VALUE (value may be quoted; a comment may follow)
+sed -n 's/^[[:space:]]*\(kernel\|initrd\)[[:space:]]*=[[:space:]]*"\{0,1\}\([^"#[:space:]]*\).*/\2/p' "$conf" |
 	sort -u | while read -r k; do
 		if [ -f "$k" ]; then
 			printf '%s=%s\n' "$k" "$k"
 		elif [ -f "$dir/$k" ]; then
 			printf '%s=%s\n' "$dir/$k" "$k"
 		else
-			line=$(grep -n "kernel[[:space:]]*=.*$k" "$conf" | head -1 | cut -d: -f1)
-			die "$conf:$line: kernel $k: no such file (from $(pwd) or $dir)"
+			line=$(grep -n "=.*$k" "$conf" | head -1 | cut -d: -f1)
+			die "$conf:$line: $k: no such file (from $(pwd) or $dir)"
 		fi
 	done

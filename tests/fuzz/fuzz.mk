@@ -12,7 +12,7 @@
 # build/fuzz/<name>-crash-<sha1>; reproduce it with
 # `build/fuzz/<name> build/fuzz/<name>-crash-<sha1>`.
 
-FUZZ_TARGETS := mb2 acpi config dmar loader
+FUZZ_TARGETS := mb2 acpi config dmar loader decode
 FUZZ_SECONDS ?= 10
 FUZZ_CC ?= clang
 
@@ -21,6 +21,9 @@ fuzz_acpi_SRCS := arch/x86/acpi.c
 fuzz_config_SRCS := core/config.c core/cmdline.c
 fuzz_dmar_SRCS := iommu/dmar.c
 fuzz_loader_SRCS := core/loader.c core/loader_elf.c core/loader_mb.c core/loader_mb2.c boot/mb2.c
+fuzz_decode_SRCS := arch/x86/decode.c arch/x86/guest_walk.c
+FUZZ_TARGETS += loader_linux
+fuzz_loader_linux_SRCS := core/loader_linux.c core/loader.c core/loader_elf.c core/loader_mb.c core/loader_mb2.c
 # Optional, per target: a libFuzzer dictionary of words the parser looks
 # for, and a directory of seed inputs. Random mutation alone takes long
 # to build a whole valid VM section, and without one the checks on valid
