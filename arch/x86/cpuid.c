@@ -22,9 +22,10 @@
 /* CPUID.1:EDX: DS(21), ACPI(22), TM(29), PBE(31). */
 #define LEAF1_EDX_HIDE ((1u << 21) | (1u << 22) | (1u << 29) | (1u << 31))
 #define LEAF1_EDX_APIC (1u << 9)
-/* CPUID.7.0:EBX: SGX(2), PQM(12), PQE(15), Intel PT(25); ECX: WAITPKG(5). */
+/* CPUID.7.0:EBX: SGX(2), PQM(12), PQE(15), Intel PT(25); ECX: WAITPKG(5),
+ * LA57(16): the MMIO emulator walks 4-level guest paging only. */
 #define LEAF7_EBX_HIDE ((1u << 2) | (1u << 12) | (1u << 15) | (1u << 25))
-#define LEAF7_ECX_HIDE (1u << 5)
+#define LEAF7_ECX_HIDE ((1u << 5) | (1u << 16))
 #define CR4_OSXSAVE (1ull << 18)
 
 static unsigned order_of(unsigned n)
