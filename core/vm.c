@@ -130,7 +130,8 @@ static int vm_create_vcpus(struct vm *vm)
 		mask &= mask - 1;
 		if (!v)
 			return -ENOMEM;
-		*v = (struct vcpu){ .vm = vm, .idx = vm->nvcpus, .pcpu = cpu };
+		*v = (struct vcpu){ .vm = vm, .idx = vm->nvcpus, .pcpu = cpu,
+				    .mtrr_def_type = 0xc06 };   /* enabled, write-back */
 		v->vlapic = kzalloc(sizeof(*v->vlapic));
 		if (!v->vlapic || virt->vcpu_create(v))
 			return -ENOMEM;

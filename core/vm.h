@@ -33,6 +33,7 @@ struct vcpu {
 	void *arch;                /* back-end state (VMCS, ...) */
 	struct vlapic *vlapic;
 	volatile bool irq_pending; /* the vLAPIC has requests: check before entry */
+	uint64_t mtrr_def_type;    /* IA32_MTRR_DEF_TYPE as the guest set it */
 	uint64_t exits;
 };
 

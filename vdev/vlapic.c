@@ -10,6 +10,7 @@
 #include "core/pcpu.h"
 #include "core/spinlock.h"
 #include "core/string.h"
+#include "core/unit.h"
 #include "vdev/vlapic.h"
 
 #define MSR_APIC_BASE 0x1b
@@ -42,6 +43,16 @@
 #define LVT_MASKED 0x10000u
 #define ICR_SHORTHAND(icr) (((icr) >> 18) & 3)
 #define ICR_MODE(icr) (((icr) >> 8) & 7)
+
+static bool is_x2apic(const struct vlapic *l)
+{
+	return (l->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
+}
+
+static bool is_xapic(const struct vlapic *l)
+{
+	return (l->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) == APIC_BASE_EN;
+}
 
 static struct vlapic *vl(struct vcpu *vcpu)
 {
@@ -124,7 +135,23 @@ static void vlapic_eoi(struct vlapic *l)
 		l->isr[v / 32] &= ~(1u << (v % 32));
 }
 
-/* Fixed IPIs to the VM's vCPUs, by physical x2APIC id = vCPU index. */
+/*
+ * Is @t addressed by @dest? Physical: its APIC id (the vCPU index).
+ * Logical (ICR bit 11): x2APIC cluster mode matches cluster and bit
+ * (SDM 11.12.10.2); xAPIC flat mode ANDs the 8-bit masks (11.6.2.2).
+ */
+static bool vlapic_is_dest(const struct vcpu *t, uint64_t icr, uint32_t dest)
+{
+	const struct vlapic *l = t->vlapic;
+
+	if (!(icr & (1u << 11)))
+		return dest == t->idx || (!is_x2apic(l) && dest == 0xff);
+	if (is_x2apic(l))
+		return (dest >> 16) == (l->ldr >> 16) && (dest & l->ldr & 0xffff);
+	return (dest & (l->ldr >> 24) & 0xff) != 0;
+}
+
+/* Fixed IPIs to the VM's vCPUs. */
 static bool vlapic_send_ipi(struct vcpu *vcpu, uint64_t icr)
 {
 	struct vm *vm = vcpu->vm;
@@ -137,7 +164,7 @@ static bool vlapic_send_ipi(struct vcpu *vcpu, uint64_t icr)
 		bool self = vm->vcpus[i] == vcpu;
 		unsigned sh = ICR_SHORTHAND(icr);
 
-		if ((sh == 0 && vm->vcpus[i]->idx == dest) || (sh == 1 && self) ||
+		if ((sh == 0 && vlapic_is_dest(vm->vcpus[i], icr, dest)) || (sh == 1 && self) ||
 		    sh == 2 || (sh == 3 && !self))
 			vlapic_set_irq(vm->vcpus[i], vec);
 	}
@@ -248,6 +275,8 @@ static bool vlapic_read_bank(const uint32_t *bank, uint32_t idx, uint64_t *val)
 	return true;
 }
 
+static bool vlapic_reg_read(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
+
 bool vlapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 {
 	struct vlapic *l = vl(vcpu);
@@ -256,6 +285,16 @@ bool vlapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 		*val = l->apic_base;
 		return true;
 	}
+	if (msr >= 0x800 && !is_x2apic(l))
+		return false;     /* x2APIC registers outside x2APIC mode: #GP */
+	return vlapic_reg_read(vcpu, msr, val);
+}
+
+/* A register by its x2APIC MSR number, whatever the mode. */
+static bool vlapic_reg_read(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
+{
+	struct vlapic *l = vl(vcpu);
+
 	if (msr == MSR_TSC_DEADLINE) {
 		*val = LVT_TIMER_MODE(l->lvt[0]) == TIMER_TSC_DEADLINE ? l->tsc_deadline_msr : 0;
 		return true;
@@ -287,15 +326,26 @@ bool vlapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 	}
 }
 
+/*
+ * Mode changes follow SDM 11.12.5: xAPIC <-> disabled <-> x2APIC, and
+ * xAPIC -> x2APIC directly; x2APIC -> xAPIC only through disabled. The
+ * base address cannot move: the MMIO page is the architectural one.
+ */
 static bool vlapic_write_base(struct vlapic *l, uint64_t val)
 {
-	/* Only x2APIC stays possible: no MMIO page is mapped (SDM 11.12.5). */
+	uint64_t mode = val & (APIC_BASE_EN | APIC_BASE_EXTD);
+	uint64_t old = l->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD);
+
 	if ((val & ~(APIC_BASE_BSP | APIC_BASE_EXTD | APIC_BASE_EN | 0xffffff000ull)) ||
-	    (val & (APIC_BASE_EN | APIC_BASE_EXTD)) != (APIC_BASE_EN | APIC_BASE_EXTD))
+	    (val & 0xffffff000ull) != VLAPIC_BASE_DEFAULT || mode == APIC_BASE_EXTD ||
+	    (old == (APIC_BASE_EN | APIC_BASE_EXTD) && mode == APIC_BASE_EN))
 		return false;
 	l->apic_base = (val & ~APIC_BASE_BSP) | (l->apic_base & APIC_BASE_BSP);
 	return true;
 }
+
+
+static bool vlapic_reg_write(struct vcpu *vcpu, uint32_t msr, uint64_t val);
 
 bool vlapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 {
@@ -303,6 +353,15 @@ bool vlapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 
 	if (msr == MSR_APIC_BASE)
 		return vlapic_write_base(l, val);
+	if (msr >= 0x800 && !is_x2apic(l))
+		return false;
+	return vlapic_reg_write(vcpu, msr, val);
+}
+
+static bool vlapic_reg_write(struct vcpu *vcpu, uint32_t msr, uint64_t val)
+{
+	struct vlapic *l = vl(vcpu);
+
 	if (msr == MSR_TSC_DEADLINE || msr == X2APIC_TIMER_INIT || msr == X2APIC_TIMER_DIV)
 		return timer_write(vcpu, msr, val);
 	if (msr == X2APIC_LVT_TIMER) {
@@ -313,7 +372,12 @@ bool vlapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 		l->lvt[msr - X2APIC_LVT_TIMER] = (uint32_t)val & 0x1f7ff;
 		return !(val >> 32);
 	}
+	if (msr == X2APIC_LDR && !is_x2apic(l)) {
+		l->ldr = (uint32_t)val & 0xff000000u;   /* xAPIC: the guest picks its logical id */
+		return true;
+	}
 	switch (msr) {
+	case 0x80e: return !is_x2apic(l);              /* xAPIC DFR: flat model only */
 	case X2APIC_TPR: l->tpr = (uint32_t)val & 0xff; return !(val >> 8);
 	case X2APIC_EOI: vlapic_eoi(l); return val == 0;
 	case X2APIC_SVR: l->svr = (uint32_t)val & 0x11ff; return !(val >> 32);
@@ -323,3 +387,52 @@ bool vlapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 	default: return false;
 	}
 }
+
+/*
+ * xAPIC mode: the same registers through the MMIO page at 0xFEE00000,
+ * 32-bit accesses at 16-byte offsets (SDM 11.4.1). What differs from
+ * x2APIC: the ID sits in bits 31:24, the ICR is two registers (the write
+ * to the low half sends) with the destination in bits 31:24 of the high.
+ */
+#define XAPIC_ID 0x20
+#define XAPIC_ICR_LO 0x300
+#define XAPIC_ICR_HI 0x310
+
+static enum io_result vlapic_mmio(struct vcpu *vcpu, uint64_t off, struct io_access *a,
+				  void *opaque)
+{
+	struct vlapic *l = vl(vcpu);
+	uint32_t msr = 0x800 + (uint32_t)(off >> 4);
+	uint64_t v = 0;
+
+	(void)opaque;
+	if (!is_xapic(l) || a->size != 4 || (off & 0xf))
+		return a->write ? IO_HANDLED : (a->value = 0, IO_HANDLED);
+	if (off == XAPIC_ICR_HI) {
+		if (a->write)
+			l->icr_hi = (uint32_t)a->value;
+		else
+			a->value = l->icr_hi;
+		return IO_HANDLED;
+	}
+	if (a->write) {
+		if (off == XAPIC_ICR_LO)
+			vlapic_send_ipi(vcpu, (uint64_t)(l->icr_hi >> 24) << 32 | (uint32_t)a->value);
+		else if (off != XAPIC_ID)
+			vlapic_reg_write(vcpu, msr, a->value);
+		return IO_HANDLED;   /* bad values are ignored, as on hardware */
+	}
+	if (off == XAPIC_ID)
+		v = (uint64_t)vcpu->idx << 24;
+	else if (!vlapic_reg_read(vcpu, msr, &v))
+		v = 0;
+	a->value = (uint32_t)v;
+	return IO_HANDLED;
+}
+
+static int vlapic_vm_create(struct vm *vm)
+{
+	return io_register(&vm->mmio, VLAPIC_BASE_DEFAULT, 0x1000, vlapic_mmio, NULL);
+}
+
+DEFINE_UNIT(vlapic, .vm_create = vlapic_vm_create);

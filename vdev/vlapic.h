@@ -14,6 +14,7 @@
 struct vlapic {
 	uint32_t irr[8], isr[8];   /* 256 bits each */
 	uint32_t tpr, svr, esr, lvt[7], ldr;
+	uint32_t icr_hi;           /* xAPIC: ICR bits 63:32 until the low half is written */
 	uint64_t apic_base;
 	/* Timer (SDM 11.5.4): the APIC clock is the TSC's, as CPUID 0x15 says. */
 	uint32_t timer_initial, timer_divide;

@@ -65,7 +65,35 @@ static bool tsc_read(struct vcpu *vcpu, uint64_t *val)
 	return true;
 }
 
+/*
+ * MTRRs: the guest sees none to program (no variable or fixed ranges,
+ * SDM 12.11.1) and a write-back default it may read and write; memory
+ * types come from EPT/NPT and its PAT.
+ */
+static bool mtrr_cap_read(struct vcpu *vcpu, uint64_t *val)
+{
+	(void)vcpu;
+	*val = 0;
+	return true;
+}
+
+static bool mtrr_def_read(struct vcpu *vcpu, uint64_t *val)
+{
+	*val = vcpu->mtrr_def_type;
+	return true;
+}
+
+static bool mtrr_def_write(struct vcpu *vcpu, uint64_t val)
+{
+	if (val & ~0xcffull)
+		return false;
+	vcpu->mtrr_def_type = val;
+	return true;
+}
+
 static const struct msr_entry msr_table[] = {
+	{ 0xfe, mtrr_cap_read, NULL },
+	{ 0x2ff, mtrr_def_read, mtrr_def_write },
 	{ MSR_TSC, tsc_read, NULL },
 	{ MSR_EFER, efer_read, efer_write },
 	{ MSR_PAT, pat_read, pat_write },
