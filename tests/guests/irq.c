@@ -49,6 +49,19 @@ IRQ_STUB(0x41);
 IRQ_STUB(0x50);
 extern char irq_stub_0x40[], irq_stub_0x41[], irq_stub_0x50[];
 
+/* In xAPIC mode EOI is an MMIO write to 0xFEE000B0 (SDM 11.8.5). */
+__asm__(".globl irq_stub_xapic\n"
+	"irq_stub_xapic:\n\t"
+	"push %rax; push %rcx; push %rdx; push %rsi; push %rdi\n\t"
+	"push %r8; push %r9; push %r10; push %r11\n\t"
+	"mov $0x42, %edi\n\t"
+	"call irq_record\n\t"
+	"mov $0xfee000b0, %eax; movl $0, (%rax)\n\t"
+	"pop %r11; pop %r10; pop %r9; pop %r8\n\t"
+	"pop %rdi; pop %rsi; pop %rdx; pop %rcx; pop %rax\n\t"
+	"iretq");
+extern char irq_stub_xapic[];
+
 struct gate {
 	uint16_t lo, sel;
 	uint8_t ist, type;
@@ -81,6 +94,7 @@ static void idt_extend(void)
 	set_gate(0x40, irq_stub_0x40);
 	set_gate(0x41, irq_stub_0x41);
 	set_gate(0x50, irq_stub_0x50);
+	set_gate(0x42, irq_stub_xapic);
 	guest_lidt(idt, sizeof(idt) - 1);
 }
 
@@ -158,6 +172,35 @@ static int check_priority_and_tpr(void)
 	return fail;
 }
 
+static volatile uint32_t *xapic_reg(unsigned off)
+{
+	return (volatile uint32_t *)(uintptr_t)(0xfee00000u + off);
+}
+
+/* Leave x2APIC mode the architectural way (through disabled) and use
+ * the MMIO page: ID, self-IPI through the two ICR halves, EOI. */
+static int check_xapic_mode(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+	int fail = 0;
+
+	fail += check(guest_try_wrmsr(MSR_APIC_BASE, base & ~0x400ull) == VEC_GP,
+		      "x2APIC -> xAPIC directly -> #GP");
+	wrmsr(MSR_APIC_BASE, base & ~0xc00ull);               /* disabled */
+	wrmsr(MSR_APIC_BASE, (base & ~0xc00ull) | 0x800);     /* xAPIC */
+	fail += check((rdmsr(MSR_APIC_BASE) & 0xc00) == 0x800, "now in xAPIC mode");
+	fail += check(*xapic_reg(0x20) == 0, "xAPIC ID register reads 0x%x", *xapic_reg(0x20));
+	fail += check(guest_try_rdmsr(X2APIC_TPR, &base) == VEC_GP, "x2APIC MSRs -> #GP in xAPIC mode");
+	*xapic_reg(0xf0) = 0x1ff;                             /* SVR */
+	sti_nop();
+	*xapic_reg(0x310) = 0;                                /* ICR high: APIC 0 */
+	*xapic_reg(0x300) = 0x42;                             /* ICR low: fixed, sends */
+	fail += check(hits[0x42] == 1, "xAPIC ICR IPI 0x42 delivered (hits %u)", hits[0x42]);
+	fail += check(*xapic_reg(0x100 + 0x40 / 32 * 0x10) == 0, "ISR clear after MMIO EOI");
+	cli();
+	return fail;
+}
+
 int main(const struct hv_boot_info *bi)
 {
 	int fail;
@@ -169,6 +212,7 @@ int main(const struct hv_boot_info *bi)
 	fail += check_masked_by_if();
 	fail += check_priority_and_tpr();
 	cli();
+	fail += check_xapic_mode();
 	check(!fail, "%d failure(s)", fail);
 	return fail;
 }
