@@ -75,9 +75,23 @@ static void gdt_load(struct pcpu *c)
 		     : "rax", "memory");
 }
 
+/*
+ * CR4.OSXSAVE lets XSETBV run: the hypervisor itself keeps to general
+ * registers, but it loads each guest's XCR0 for it (SDM Vol. 1 13.3).
+ */
+static void cpu_enable_xsave(void)
+{
+	struct cpuid_regs r;
+
+	cpuid_count(1, 0, &r);
+	if (r.ecx & (1u << 26))
+		write_cr4(read_cr4() | (1ull << 18));
+}
+
 /* Load this CPU's tables and per-CPU pointer. Runs on the CPU itself. */
 void cpu_setup_this(struct pcpu *c)
 {
+	cpu_enable_xsave();
 	c->self = c;
 	gdt_load(c);
 	idt_load();
