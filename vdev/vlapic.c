@@ -11,6 +11,7 @@
 #include "core/spinlock.h"
 #include "core/string.h"
 #include "core/unit.h"
+#include "vdev/vioapic.h"
 #include "vdev/vlapic.h"
 
 #define MSR_APIC_BASE 0x1b
@@ -127,12 +128,17 @@ void vlapic_accept(struct vcpu *vcpu, uint8_t vector)
 		vcpu->irq_pending = false;
 }
 
-static void vlapic_eoi(struct vlapic *l)
+/* EOI ends the highest in-service vector; a level-triggered IOAPIC
+ * line waiting on it may fire again (SDM 11.8.5). */
+static void vlapic_eoi(struct vcpu *vcpu)
 {
+	struct vlapic *l = vl(vcpu);
 	int v = highest_bit(l->isr);
 
-	if (v >= 0)
-		l->isr[v / 32] &= ~(1u << (v % 32));
+	if (v < 0)
+		return;
+	l->isr[v / 32] &= ~(1u << (v % 32));
+	vioapic_eoi(vcpu->vm, (uint8_t)v);
 }
 
 /*
@@ -379,7 +385,7 @@ static bool vlapic_reg_write(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 	switch (msr) {
 	case 0x80e: return !is_x2apic(l);              /* xAPIC DFR: flat model only */
 	case X2APIC_TPR: l->tpr = (uint32_t)val & 0xff; return !(val >> 8);
-	case X2APIC_EOI: vlapic_eoi(l); return val == 0;
+	case X2APIC_EOI: vlapic_eoi(vcpu); return val == 0;
 	case X2APIC_SVR: l->svr = (uint32_t)val & 0x11ff; return !(val >> 32);
 	case X2APIC_ESR: l->esr = 0; return val == 0;
 	case X2APIC_ICR: return vlapic_send_ipi(vcpu, val);

@@ -9,6 +9,7 @@
 #include "core/guest_abi.h"
 #include "core/unit.h"
 #include "core/vm.h"
+#include "vdev/vioapic.h"
 #include "vdev/vm_console.h"
 
 #define UART_THR 0
@@ -23,9 +24,25 @@
 #define LSR_THRE_TEMT 0x60
 #define IIR_NO_INT 0x01
 
+#define UART_IRQ 4                /* COM1's ISA line, IOAPIC pin 4 */
+#define IER_ETBEI 0x02            /* transmitter-empty interrupt */
+#define IIR_THRE 0x02
+
 struct vuart {
 	uint8_t ier, lcr, mcr, scr, dll, dlm;
+	bool thre_pending;        /* "THR empty" interrupt not yet acknowledged */
 };
+
+/*
+ * Transmission is instant, so the transmitter is always empty: with
+ * ETBEI set, each byte written (and enabling ETBEI itself) raises a new
+ * "THR empty" interrupt, which reading IIR or writing THR acknowledges
+ * (PC16550D, interrupt identification). The line goes to IOAPIC pin 4.
+ */
+static void vuart_update_irq(struct vm *vm, struct vuart *u)
+{
+	vioapic_set_irq(vm, UART_IRQ, (u->ier & IER_ETBEI) && u->thre_pending);
+}
 
 static struct vuart vuarts[CONFIG_MAX_VMS];
 
@@ -35,16 +52,23 @@ static void vuart_write(struct vm *vm, struct vuart *u, uint64_t off, uint8_t v)
 
 	switch (off) {
 	case UART_THR:
-		if (dlab)
+		if (dlab) {
 			u->dll = v;
-		else
-			vm_console_putc(vm, (char)v);
+			break;
+		}
+		vm_console_putc(vm, (char)v);
+		u->thre_pending = false;
+		vuart_update_irq(vm, u);
+		u->thre_pending = true;           /* sent at once: empty again */
 		break;
 	case UART_IER:
-		if (dlab)
+		if (dlab) {
 			u->dlm = v;
-		else
-			u->ier = v & 0x0f;
+			break;
+		}
+		if ((v & IER_ETBEI) && !(u->ier & IER_ETBEI))
+			u->thre_pending = true;
+		u->ier = v & 0x0f;
 		break;
 	case UART_LCR: u->lcr = v; break;
 	case UART_MCR: u->mcr = v & 0x1f; break;
@@ -60,7 +84,8 @@ static uint8_t vuart_read(const struct vuart *u, uint64_t off)
 	switch (off) {
 	case UART_THR: return dlab ? u->dll : 0;
 	case UART_IER: return dlab ? u->dlm : u->ier;
-	case UART_IIR: return IIR_NO_INT;
+	case UART_IIR:
+		return (u->ier & IER_ETBEI) && u->thre_pending ? IIR_THRE : IIR_NO_INT;
 	case UART_LCR: return u->lcr;
 	case UART_MCR: return u->mcr;
 	case UART_LSR: return LSR_THRE_TEMT;
@@ -75,10 +100,14 @@ static enum io_result vuart_io(struct vcpu *vcpu, uint64_t off, struct io_access
 
 	if (a->size != 1)
 		return IO_ERROR;   /* the 16550 has byte registers only */
-	if (a->write)
+	if (a->write) {
 		vuart_write(vcpu->vm, u, off, (uint8_t)a->value);
-	else
+	} else {
 		a->value = vuart_read(u, off);
+		if (off == UART_IIR && a->value == IIR_THRE)
+			u->thre_pending = false;       /* reading IIR acknowledges it */
+	}
+	vuart_update_irq(vcpu->vm, u);
 	return IO_HANDLED;
 }
 
