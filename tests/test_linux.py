@@ -1,0 +1,67 @@
+"""Unmodified Linux guests: Debian's own cloud kernel (fetched and cached
+by tests/linux/build-guest.sh) with a busybox initramfs.
+
+Linux boots on the VT-x back-end in Bochs, as the issue's tests ask.
+The SVM back-end in QEMU does not boot Linux to init yet (TSC
+calibration against the virtual PIT fails there), so those tests are
+VT-x only; the hostile-image test runs on both."""
+
+import fcntl
+import re
+import subprocess
+
+import pytest
+
+import machine as rig
+from vmrig import vm_exit, vm_iso, vm_line, vm_section
+
+LINUX = rig.REPO / "build" / "linux"
+LINUX_TIMEOUT = 600
+
+
+@pytest.fixture(scope="session")
+def linux_guest():
+    """Build (or reuse) build/linux/vmlinuz and initramfs.cpio.gz."""
+    lock = rig.BUILD / "linux-build.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        r = subprocess.run(["sh", str(rig.REPO / "tests/linux/build-guest.sh")],
+                           capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, f"build-guest.sh failed:\n{r.stdout}\n{r.stderr}"
+    return LINUX / "vmlinuz", LINUX / "initramfs.cpio.gz"
+
+
+def linux_section(name, cpus, cmd, memory="128M", **keys):
+    return (f"[vm {name}]\ncpus = {cpus}\nmemory = {memory}\nkernel = vmlinuz\n"
+            f"initrd = initramfs.cpio.gz\n"
+            f"cmdline = \"console=ttyS0 hv.cmd='{cmd}'\"\n" +
+            "".join(f"{k} = {v}\n" for k, v in keys.items()))
+
+
+@pytest.mark.slow
+def test_linux_boots_to_init_beside_a_test_guest(machine, linux_guest):
+    cfg = linux_section("linux", "1", "nproc") + vm_section("hello", "0", "hello")
+    m = machine("bochs", vm_iso(cfg, list(linux_guest) + ["hello"]), cpus=2, mem=384)
+    m.expect_summary()
+    m.expect(vm_line("linux", r"hv-linux: init started"), LINUX_TIMEOUT)
+    m.expect(vm_line("linux", r"hv-linux: command done rc=0"), 120)
+    m.expect(r"vm linux: ACPI power-off \(S5\), exit status 0", 120)
+    text = m.output
+    assert re.search(vm_line("linux", r"1\s*$"), text, re.M), "nproc did not print 1"
+    assert re.search(vm_exit("hello", 0), text), "the test guest beside Linux failed"
+    assert "crashed" not in text and "PANIC" not in text
+
+
+@pytest.mark.parametrize("backend", [pytest.param("bochs", marks=pytest.mark.slow), "qemu-svm"])
+def test_truncated_kernel_is_refused_and_other_vm_runs(machine, linux_guest, backend, tmp_path):
+    bad = tmp_path / "vmlinuz"
+    data = linux_guest[0].read_bytes()
+    bad.write_bytes(data[:len(data) // 2])
+    cfg = linux_section("broken", "1", "true") + vm_section("hello", "0", "hello")
+    m = machine(backend, vm_iso(cfg, [bad, linux_guest[1], "hello"]), cpus=2)
+    m.expect_summary()
+    text = m.output
+    assert re.search(r"ERROR: loader: vmlinuz: .*truncated", text), m.tail(30)
+    assert "vm broken: not started" in text
+    m.expect(vm_exit("hello", 0), 240)
