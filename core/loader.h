@@ -19,6 +19,7 @@ struct guest_mem {
 enum guest_boot_mode {
 	GUEST_BOOT_LONG64,   /* ELF64: 64-bit mode, paging on */
 	GUEST_BOOT_PROT32,   /* multiboot: 32-bit protected mode, paging off */
+	GUEST_BOOT_REAL16,   /* a secondary vCPU after SIPI: real mode at CS:0 */
 };
 
 /* The vCPU state at the first guest instruction. */

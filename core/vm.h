@@ -34,6 +34,9 @@ struct vcpu {
 	struct vlapic *vlapic;
 	volatile bool irq_pending; /* the vLAPIC has requests: check before entry */
 	uint64_t mtrr_def_type;    /* IA32_MTRR_DEF_TYPE as the guest set it */
+	/* Secondary vCPUs wait for INIT-SIPI (SDM Vol. 3A 9.4.4). */
+	volatile bool sipi_ready;
+	struct guest_entry ap_entry;
 	uint64_t exits;
 };
 
@@ -60,6 +63,12 @@ struct vm {
 	unsigned restarts;
 	struct vm_uart *uart;
 };
+
+/* The state a vCPU starts in: the loader's, or a SIPI's for secondaries. */
+static inline const struct guest_entry *vcpu_entry(const struct vcpu *v)
+{
+	return v->idx ? &v->ap_entry : &v->vm->entry;
+}
 
 /*
  * Create every valid VM of @cfg: check it against the machine and the

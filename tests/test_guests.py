@@ -63,7 +63,7 @@ def test_isolation_probe_is_stopped_and_other_vm_runs(boot):
     assert "LEAK" not in m.output
 
 
-@pytest.mark.parametrize("target,mode", [("0xfee00000", "write"), ("0x100000000", "read"),
+@pytest.mark.parametrize("target,mode", [("0xfed00000", "write"), ("0x100000000", "read"),
                                          ("0xfffff000", "write")])
 def test_isolation_reaches_nothing_outside_ram(boot, target, mode):
     cfg = vm_section("probe", "1", "isolation", cmdline=f'"target={target} mode={mode}"')

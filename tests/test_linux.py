@@ -40,15 +40,16 @@ def linux_section(name, cpus, cmd, memory="128M", **keys):
 
 
 @pytest.mark.slow
-def test_linux_boots_to_init_beside_a_test_guest(machine, linux_guest):
-    cfg = linux_section("linux", "1", "nproc") + vm_section("hello", "0", "hello")
-    m = machine("bochs", vm_iso(cfg, list(linux_guest) + ["hello"]), cpus=2, mem=384)
+def test_linux_boots_to_init_on_two_vcpus_beside_a_test_guest(machine, linux_guest):
+    cfg = linux_section("linux", "1-2", "nproc") + vm_section("hello", "0", "hello")
+    m = machine("bochs", vm_iso(cfg, list(linux_guest) + ["hello"]), cpus=3, mem=384)
     m.expect_summary()
     m.expect(vm_line("linux", r"hv-linux: init started"), LINUX_TIMEOUT)
     m.expect(vm_line("linux", r"hv-linux: command done rc=0"), 120)
     m.expect(r"vm linux: ACPI power-off \(S5\), exit status 0", 120)
     text = m.output
-    assert re.search(vm_line("linux", r"1\s*$"), text, re.M), "nproc did not print 1"
+    assert re.search(vm_line("linux", r"2\s*$"), text, re.M), "nproc did not print 2"
+    assert re.search(vm_line("linux", r".*smp: Brought up 1 node, 2 CPUs"), text)
     assert re.search(vm_exit("hello", 0), text), "the test guest beside Linux failed"
     assert "crashed" not in text and "PANIC" not in text
 

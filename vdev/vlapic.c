@@ -157,6 +157,34 @@ static bool vlapic_is_dest(const struct vcpu *t, uint64_t icr, uint32_t dest)
 	return (dest & (l->ldr >> 24) & 0xff) != 0;
 }
 
+/*
+ * INIT and STARTUP (SDM 9.4.4): a secondary vCPU that has not started
+ * yet starts in real mode at the SIPI's vector page. INIT de-asserts
+ * (level 0, trigger level) and INITs to running vCPUs are ignored: the
+ * hypervisor does not reset a running vCPU.
+ */
+static bool vlapic_send_init_sipi(struct vcpu *vcpu, uint64_t icr, uint32_t dest)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (ICR_MODE(icr) == 5)
+		return true;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *t = vm->vcpus[i];
+		unsigned sh = ICR_SHORTHAND(icr);
+
+		if (t == vcpu || !t->idx || t->sipi_ready ||
+		    !(sh == 2 || sh == 3 || (sh == 0 && vlapic_is_dest(t, icr, dest))))
+			continue;
+		t->ap_entry = (struct guest_entry){ .mode = GUEST_BOOT_REAL16,
+						    .cs = (uint16_t)((icr & 0xff) << 8),
+						    .format = "SIPI" };
+		__atomic_store_n(&t->sipi_ready, true, __ATOMIC_RELEASE);
+		lapic_send_ipi(pcpus[t->pcpu].apic_id, lapic_kick_vector());
+	}
+	return true;
+}
+
 /* Fixed IPIs to the VM's vCPUs. */
 static bool vlapic_send_ipi(struct vcpu *vcpu, uint64_t icr)
 {
@@ -164,8 +192,10 @@ static bool vlapic_send_ipi(struct vcpu *vcpu, uint64_t icr)
 	uint32_t dest = (uint32_t)(icr >> 32);
 	uint8_t vec = (uint8_t)icr;
 
+	if (ICR_MODE(icr) == 5 || ICR_MODE(icr) == 6)
+		return vlapic_send_init_sipi(vcpu, icr, dest);
 	if (ICR_MODE(icr) != 0)
-		return true;     /* INIT/SIPI/NMI come with guest SMP; dropped for now */
+		return true;     /* NMI, SMI and lowest priority: not yet */
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		bool self = vm->vcpus[i] == vcpu;
 		unsigned sh = ICR_SHORTHAND(icr);

@@ -181,10 +181,12 @@ void cpu_run_vcpu(void)
 		       virt->name, err);
 		return;
 	}
-	if (v->idx) {
-		/* Secondary vCPUs wait for the guest's INIT/SIPI, which comes with guest SMP. */
-		pr_info("vm %s: vcpu%u parked on cpu%u\n", v->vm->name, v->idx, this_cpu_id());
-		return;
+	/* A secondary vCPU sleeps until the guest sends it INIT-SIPI-SIPI;
+	 * the SIPI's kick IPI wakes this CPU. */
+	while (v->idx && !__atomic_load_n(&v->sipi_ready, __ATOMIC_ACQUIRE)) {
+		if (v->vm->state == VM_STOPPED)
+			return;
+		asm volatile("sti; hlt; cli" ::: "memory");
 	}
 	virt->vcpu_run(v);
 }

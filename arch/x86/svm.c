@@ -134,11 +134,24 @@ static void svm_set_seg(struct vmcb_seg *s, uint16_t sel, uint16_t attrib)
 	*s = (struct vmcb_seg){ .sel = sel, .attrib = attrib, .limit = 0xffffffff, .base = 0 };
 }
 
+/* After SIPI: real mode, CS = vector << 8, base = vector << 12 (APM 15.28). */
+static void svm_reset_segments_real(struct vmcb *v, const struct guest_entry *e)
+{
+	svm_set_seg(&v->ds, 0, 0x93);
+	v->ds.limit = 0xffff;
+	v->es = v->ss = v->fs = v->gs = v->ds;
+	svm_set_seg(&v->cs, e->cs, 0x9b);
+	v->cs.limit = 0xffff;
+	v->cs.base = (uint64_t)e->cs << 4;
+	v->gdtr = (struct vmcb_seg){ .limit = 0xffff };
+}
+
 static void svm_reset_state(struct vcpu *vcpu)
 {
 	struct vmcb *v = to_svm(vcpu)->vmcb;
-	const struct guest_entry *e = &vcpu->vm->entry;
+	const struct guest_entry *e = vcpu_entry(vcpu);
 	bool lm = e->mode == GUEST_BOOT_LONG64;
+	bool real = e->mode == GUEST_BOOT_REAL16;
 
 	svm_set_seg(&v->cs, e->cs, lm ? 0xa9b : 0xc9b);   /* L|G or DB|G, P, S, code */
 	svm_set_seg(&v->ds, e->ds, 0xc93);
@@ -151,7 +164,11 @@ static void svm_reset_state(struct vcpu *vcpu)
 	v->idtr = (struct vmcb_seg){ 0 };
 	v->cpl = 0;
 	v->efer = EFER_SVME | (lm ? EFER_LME | EFER_LMA : 0);
-	v->cr0 = X86_CR0_PE | 0x30 | (lm ? X86_CR0_PG | X86_CR0_WP : 0);   /* ET | NE */
+	v->cr0 = (real ? 0 : X86_CR0_PE) | 0x30 | (lm ? X86_CR0_PG | X86_CR0_WP : 0); /* ET|NE */
+	if (real) {
+		svm_reset_segments_real(v, e);
+		v->idtr.limit = 0xffff;
+	}
 	v->cr3 = e->cr3;
 	v->cr4 = lm ? X86_CR4_PAE : 0;
 	v->dr6 = 0xffff0ff0;

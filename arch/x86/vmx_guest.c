@@ -34,10 +34,36 @@ static void vmx_set_segment(uint32_t sel_field, uint16_t sel, uint32_t ar)
 	vmwrite(VMCS_GUEST_ES_AR + i * 2, ar);
 }
 
+/* After SIPI: real mode, CS = vector << 8, base = vector << 12 (SDM 9.4.4.1). */
+static void vmx_reset_segments_real(const struct guest_entry *e)
+{
+	static const uint32_t sels[] = { VMCS_GUEST_ES_SEL, VMCS_GUEST_SS_SEL, VMCS_GUEST_DS_SEL,
+					 VMCS_GUEST_FS_SEL, VMCS_GUEST_GS_SEL };
+
+	for (unsigned i = 0; i < ARRAY_SIZE(sels); i++) {
+		vmx_set_segment(sels[i], 0, 0x93);
+		vmwrite(VMCS_GUEST_ES_LIMIT + (sels[i] - VMCS_GUEST_ES_SEL), 0xffff);
+	}
+	vmx_set_segment(VMCS_GUEST_CS_SEL, e->cs, 0x9b);
+	vmwrite(VMCS_GUEST_CS_BASE, (uint64_t)e->cs << 4);
+	vmwrite(VMCS_GUEST_CS_LIMIT, 0xffff);
+	vmx_set_segment(VMCS_GUEST_LDTR_SEL, 0, AR_UNUSABLE);
+	vmx_set_segment(VMCS_GUEST_TR_SEL, 0, AR_TSS64);
+	vmwrite(VMCS_GUEST_TR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+}
+
 static void vmx_reset_segments(const struct guest_entry *e)
 {
 	bool lm = e->mode == GUEST_BOOT_LONG64;
 
+	if (e->mode == GUEST_BOOT_REAL16) {
+		vmx_reset_segments_real(e);
+		return;
+	}
 	vmx_set_segment(VMCS_GUEST_CS_SEL, e->cs, lm ? AR_CODE64 : AR_CODE32);
 	vmx_set_segment(VMCS_GUEST_DS_SEL, e->ds, AR_DATA);
 	vmx_set_segment(VMCS_GUEST_ES_SEL, e->ds, AR_DATA);
@@ -77,8 +103,9 @@ void vmx_vcpu_reset(struct vcpu *vcpu);
 
 void vmx_vcpu_reset(struct vcpu *vcpu)
 {
-	const struct guest_entry *e = &vcpu->vm->entry;
+	const struct guest_entry *e = vcpu_entry(vcpu);
 	bool lm = e->mode == GUEST_BOOT_LONG64;
+	uint64_t pe = e->mode == GUEST_BOOT_REAL16 ? 0 : X86_CR0_PE;
 
 	vmx_reset_segments(e);
 	vmx_reset_regs(vcpu, e);
@@ -86,7 +113,7 @@ void vmx_vcpu_reset(struct vcpu *vcpu)
 	vmwrite(VMCS_GUEST_CR3, e->cr3);
 	vmx_set_cr4(vcpu, lm ? CR4_PAE : 0);
 	vmx_set_efer(vcpu, lm ? EFER_LME : 0);
-	vmx_set_cr0(vcpu, X86_CR0_PE | CR0_ET | CR0_NE | (lm ? X86_CR0_PG | X86_CR0_WP : 0));
+	vmx_set_cr0(vcpu, pe | CR0_ET | CR0_NE | (lm ? X86_CR0_PG | X86_CR0_WP : 0));
 }
 
 /* IA-32e mode follows EFER.LME once paging is on (SDM Vol. 3A 10.8.5). */
