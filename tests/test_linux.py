@@ -39,9 +39,19 @@ def linux_section(name, cpus, cmd, memory="128M", **keys):
             "".join(f"{k} = {v}\n" for k, v in keys.items()))
 
 
+TIMING_CMD = ("grep LOC /proc/interrupts; cat /proc/uptime; sleep 5; cat /proc/uptime; "
+              "grep LOC /proc/interrupts; nproc")
+TS = r"^\[\s*(\d+\.\d+)\] "
+
+
+def loc_counts(line):
+    """Per-CPU counts of the local timer row of /proc/interrupts."""
+    return [int(x) for x in line.split("LOC:", 1)[1].split() if x.isdigit()]
+
+
 @pytest.mark.slow
 def test_linux_boots_to_init_on_two_vcpus_beside_a_test_guest(machine, linux_guest):
-    cfg = linux_section("linux", "1-2", "nproc") + vm_section("hello", "0", "hello")
+    cfg = linux_section("linux", "1-2", TIMING_CMD) + vm_section("hello", "0", "hello")
     m = machine("bochs", vm_iso(cfg, list(linux_guest) + ["hello"]), cpus=3, mem=384)
     m.expect_summary()
     m.expect(vm_line("linux", r"hv-linux: init started"), LINUX_TIMEOUT)
@@ -50,6 +60,17 @@ def test_linux_boots_to_init_on_two_vcpus_beside_a_test_guest(machine, linux_gue
     text = m.output
     assert re.search(vm_line("linux", r"2\s*$"), text, re.M), "nproc did not print 2"
     assert re.search(vm_line("linux", r".*smp: Brought up 1 node, 2 CPUs"), text)
+    # sleep 5: five seconds of guest uptime, and of the hypervisor's clock.
+    up = re.findall(TS + r"\[linux\] (\d+\.\d+) \d+\.\d+\s*$", text, re.M)
+    assert len(up) == 2, up
+    guest_s = float(up[1][1]) - float(up[0][1])
+    host_s = float(up[1][0]) - float(up[0][0])
+    assert 4.9 <= guest_s <= 6.0, f"sleep 5 took {guest_s:.2f} s of guest time"
+    assert 4.9 <= host_s <= 6.5, f"sleep 5 took {host_s:.2f} s of the hypervisor's clock"
+    # Local timer interrupts rise on both vCPUs.
+    loc = [loc_counts(line) for line in re.findall(r"\[linux\]\s+LOC:.*$", text, re.M)]
+    assert len(loc) == 2 and len(loc[0]) == 2, loc
+    assert all(b > a for a, b in zip(loc[0], loc[1])), f"LOC did not rise on both vCPUs: {loc}"
     assert re.search(vm_exit("hello", 0), text), "the test guest beside Linux failed"
     assert "crashed" not in text and "PANIC" not in text
 
