@@ -218,8 +218,33 @@ static void vm_stop_others(struct vcpu *self)
 			lapic_send_ipi(pcpus[vm->vcpus[i]->pcpu].apic_id, ICR_NMI | ICR_LEVEL_ASSERT);
 }
 
+/* The most frequent exit reasons of @vcpu, on one line. */
+static void vm_print_exit_stats(struct vcpu *vcpu)
+{
+	char line[240];
+	size_t n = 0;
+	bool used[VCPU_EXIT_SLOTS] = { false };
+
+	for (int k = 0; k < 6 && n < sizeof(line); k++) {
+		unsigned best = 0;
+		uint32_t max = 0;
+
+		for (unsigned i = 0; i < VCPU_EXIT_SLOTS; i++)
+			if (!used[i] && vcpu->exit_counts[i] > max)
+				max = vcpu->exit_counts[best = i];
+		if (!max)
+			break;
+		used[best] = true;
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s %u", k ? ", " : "",
+				      virt->exit_name(best), max);
+	}
+	if (n)
+		pr_info("vm %s: vcpu%u exits by reason: %s\n", vcpu->vm->name, vcpu->idx, line);
+}
+
 static __noreturn void vm_stop(struct vcpu *vcpu)
 {
+	vm_print_exit_stats(vcpu);
 	struct vm *vm = vcpu->vm;
 
 	vm->state = VM_STOPPED;

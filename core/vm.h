@@ -13,6 +13,8 @@
 #include "mm/paging.h"
 
 #define VM_MAX_VCPUS 8
+/* Exit-reason counters per vCPU; the back-end names the slots. */
+#define VCPU_EXIT_SLOTS 0x92
 
 enum vm_state { VM_STOPPED, VM_RUNNING };
 
@@ -38,6 +40,7 @@ struct vcpu {
 	volatile bool sipi_ready;
 	struct guest_entry ap_entry;
 	uint64_t exits;
+	uint32_t exit_counts[VCPU_EXIT_SLOTS];   /* by back-end exit reason */
 };
 
 struct vm_uart;

@@ -104,10 +104,13 @@ static enum io_result vuart_io(struct vcpu *vcpu, uint64_t off, struct io_access
 		vuart_write(vcpu->vm, u, off, (uint8_t)a->value);
 	} else {
 		a->value = vuart_read(u, off);
-		if (off == UART_IIR && a->value == IIR_THRE)
-			u->thre_pending = false;       /* reading IIR acknowledges it */
+		if (off != UART_IIR || a->value != IIR_THRE)
+			return IO_HANDLED;
+		u->thre_pending = false;               /* reading IIR acknowledges it */
 	}
-	vuart_update_irq(vcpu->vm, u);
+	/* Only these registers change the interrupt line. */
+	if (off == UART_THR || off == UART_IER || off == UART_IIR)
+		vuart_update_irq(vcpu->vm, u);
 	return IO_HANDLED;
 }
 

@@ -188,6 +188,10 @@ void cpu_run_vcpu(void)
 			return;
 		asm volatile("sti; hlt; cli" ::: "memory");
 	}
+	if (!v->idx)
+		pr_info("vm %s: entering the guest %llu TSC ticks after hypervisor entry "
+			"(TSC %llu)\n", v->vm->name, (unsigned long long)(rdtsc() - boot_tsc),
+			(unsigned long long)rdtsc());
 	virt->vcpu_run(v);
 }
 

@@ -9,5 +9,7 @@ void smp_set_max_cpus(unsigned int n);
 unsigned int smp_enabled_count(void);
 __noreturn void cpu_idle(void);
 void cpu_run_vcpu(void);
+/* TSC at the hypervisor's first C instruction (core/main.c). */
+extern uint64_t boot_tsc;
 
 #endif

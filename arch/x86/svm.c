@@ -259,6 +259,7 @@ static __noreturn void svm_vcpu_loop(struct vcpu *vcpu)
 	for (;;) {
 		svm_run_once(vcpu);
 		vcpu->exits++;
+		vcpu->exit_counts[svm_exit_slot(to_svm(vcpu)->vmcb->exit_code)]++;
 		svm_handle_exit(vcpu);
 	}
 }
@@ -365,6 +366,7 @@ static struct virt_backend svm_backend = {
 	.set_reg = svm_set_reg,
 	.skip_instruction = svm_skip_instruction,
 	.flush_npt = svm_flush_npt,
+	.exit_name = svm_exit_name,
 };
 
 const struct virt_backend *svm_backend_get(void)

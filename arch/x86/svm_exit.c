@@ -243,3 +243,22 @@ void svm_dump_guest(struct vcpu *vcpu)
 	       (unsigned long long)v->cr3, (unsigned long long)v->cr4,
 	       (unsigned long long)(v->efer & ~EFER_SVME));
 }
+
+const char *svm_exit_name(unsigned slot)
+{
+	switch (slot) {
+	case SVM_EXIT_INTR: return "INTR";
+	case SVM_EXIT_NMI: return "NMI";
+	case SVM_EXIT_VINTR: return "VINTR";
+	case SVM_EXIT_CPUID: return "CPUID";
+	case SVM_EXIT_HLT: return "HLT";
+	case SVM_EXIT_IOIO: return "IOIO";
+	case SVM_EXIT_MSR: return "MSR";
+	case SVM_EXIT_SHUTDOWN: return "SHUTDOWN";
+	case SVM_EXIT_VMMCALL: return "VMMCALL";
+	case SVM_EXIT_XSETBV: return "XSETBV";
+	case 0x90: return "NPF";
+	case 0x91: return "other";
+	default: return "intercept";
+	}
+}

@@ -36,5 +36,12 @@ void svm_skip_instruction(struct vcpu *vcpu);
 bool svm_has_nrips(void);
 void svm_dump_guest(struct vcpu *vcpu);
 void svm_deliver_interrupt(struct vcpu *vcpu);
+const char *svm_exit_name(unsigned slot);
+
+/* Exit codes 0x00-0x8f count as themselves; NPF and VMRUN failure after. */
+static inline unsigned svm_exit_slot(uint64_t code)
+{
+	return code < 0x90 ? (unsigned)code : code == SVM_EXIT_NPF ? 0x90 : 0x91;
+}
 
 #endif

@@ -41,6 +41,8 @@ struct virt_backend {
 	void (*skip_instruction)(struct vcpu *vcpu);
 	/* Drop cached guest translations after a change of the NPT. */
 	void (*flush_npt)(struct vcpu *vcpu);
+	/* The name of exit-counter slot @slot (vcpu->exit_counts). */
+	const char *(*exit_name)(unsigned slot);
 };
 
 /* The back-end chosen at boot, or NULL when the CPU has none usable. */

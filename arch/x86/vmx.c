@@ -379,6 +379,7 @@ static const struct pt_format *vmx_ept_format(void)
 }
 
 void vmx_vcpu_reset(struct vcpu *vcpu);
+const char *vmx_exit_name(unsigned reason);
 
 static struct virt_backend vmx_backend = {
 	.name = "vmx",
@@ -392,6 +393,7 @@ static struct virt_backend vmx_backend = {
 	.set_reg = vmx_set_reg,
 	.skip_instruction = vmx_skip_instruction,
 	.flush_npt = vmx_flush_npt,
+	.exit_name = vmx_exit_name,
 };
 
 const struct virt_backend *vmx_backend_get(void)

@@ -349,6 +349,7 @@ void vmx_exit_handler(struct guest_regs *regs)
 	unsigned basic = reason & 0xffff;
 
 	vcpu->exits++;
+	vcpu->exit_counts[basic < NR_EXIT_REASONS ? basic : 0]++;
 	if (unlikely(basic >= NR_EXIT_REASONS))
 		exit_crash(vcpu, regs);
 	else
