@@ -142,7 +142,7 @@ void loader_enter_prot32(struct guest_entry *e, uint64_t rip, uint32_t eax,
 }
 
 /* One PML4 entry, 512 1-GiB pages: the first 512 GiB, identity mapped. */
-static void long64_write_tables(const struct loader_ctx *c)
+void loader_write_identity_tables(const struct loader_ctx *c)
 {
 	uint64_t pml4e = BOOT_PDPT_GPA | PTE_P | PTE_RW;
 
@@ -200,7 +200,7 @@ static int long64_load(struct loader_ctx *c, struct guest_entry *e)
 	if (err)
 		return err;
 	loader_write_boot_area(c);
-	long64_write_tables(c);
+	loader_write_identity_tables(c);
 	long64_write_info(c);
 	long64_enter(e, rip);
 	return 0;

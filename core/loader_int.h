@@ -118,6 +118,8 @@ void loader_copy(const struct loader_ctx *c, uint64_t gpa, uint64_t off,
 		 uint64_t filesz, uint64_t memsz);
 void loader_write(const struct loader_ctx *c, uint64_t gpa, const void *src, uint64_t n);
 void loader_write_boot_area(const struct loader_ctx *c);
+/* PML4 + PDPT at BOOT_PML4_GPA: 1 GiB pages identity-mapping 512 GiB. */
+void loader_write_identity_tables(const struct loader_ctx *c);
 unsigned loader_mem_map(uint64_t ram, struct loader_region map[LOADER_MAP_MAX]);
 void loader_enter_prot32(struct guest_entry *e, uint64_t rip, uint32_t eax,
 			 uint32_t ebx, const char *format);

@@ -66,10 +66,6 @@
 #define FALLBACK_LOAD MIB(16)
 /* LONG64 guests reach the first 512 GiB (core/guest_abi.h). */
 #define LONG64_LIMIT GIB(512)
-#define PDPT_ENTRIES 512
-#define PTE_P (1ull << 0)
-#define PTE_RW (1ull << 1)
-#define PTE_PS (1ull << 7)
 
 #define E820_RAM 1
 #define E820_RESERVED 2
@@ -406,19 +402,6 @@ static void bz_write_zero_page(const struct loader_ctx *c, const struct bz_hdr *
 	bz_write_e820(c);
 }
 
-/* One PML4 entry, 512 1-GiB pages: as for ELF64 guests (core/loader.c). */
-static void bz_write_tables(const struct loader_ctx *c)
-{
-	uint64_t pml4e = BOOT_PDPT_GPA | PTE_P | PTE_RW;
-
-	loader_write(c, BOOT_PML4_GPA, &pml4e, sizeof(pml4e));
-	for (uint64_t i = 0; i < PDPT_ENTRIES; i++) {
-		uint64_t pdpte = (i << 30) | PTE_P | PTE_RW | PTE_PS;
-
-		loader_write(c, BOOT_PDPT_GPA + i * sizeof(pdpte), &pdpte, sizeof(pdpte));
-	}
-}
-
 static void bz_write(const struct loader_ctx *c, const struct bz_hdr *h,
 		     const struct bz_layout *l)
 {
@@ -426,7 +409,7 @@ static void bz_write(const struct loader_ctx *c, const struct bz_hdr *h,
 	if (l->initrd_len)
 		loader_write(c, l->initrd_gpa, l->initrd, l->initrd_len);
 	loader_write_boot_area(c);
-	bz_write_tables(c);
+	loader_write_identity_tables(c);
 	loader_write(c, LINUX_GDT_GPA, linux_gdt, sizeof(linux_gdt));
 	loader_write(c, LINUX_CMDLINE_GPA, c->cmdline, c->cmdline_len + 1u);
 	bz_write_zero_page(c, h, l);
