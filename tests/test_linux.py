@@ -87,3 +87,18 @@ def test_truncated_kernel_is_refused_and_other_vm_runs(machine, linux_guest, bac
     assert re.search(r"ERROR: loader: vmlinuz: .*truncated", text), m.tail(30)
     assert "vm broken: not started" in text
     m.expect(vm_exit("hello", 0), 240)
+
+
+@pytest.mark.slow
+def test_linux_reboot_restarts_the_vm(machine, linux_guest):
+    """`reboot` in the guest resets the VM through the FADT reset register
+    (0xCF9); the VM boots again from the start."""
+    cfg = linux_section("linux", "0", "reboot -f")
+    m = machine("bochs", vm_iso(cfg, list(linux_guest)), cpus=1, mem=256)
+    m.expect_summary()
+    m.expect(vm_line("linux", r"hv-linux: init started"), LINUX_TIMEOUT)
+    m.expect(r"vm linux: reset through port 0xcf9: rebooting", 120)
+    m.expect(r"vm linux: restarting \(1\)", 30)
+    m.expect(vm_line("linux", r".*Linux version"), 120)
+    m.expect(vm_line("linux", r"hv-linux: init started"), LINUX_TIMEOUT)
+    assert "crashed" not in m.output

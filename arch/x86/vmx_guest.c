@@ -109,6 +109,9 @@ void vmx_vcpu_reset(struct vcpu *vcpu)
 
 	vmx_reset_segments(e);
 	vmx_reset_regs(vcpu, e);
+	/* Paging off first: EFER.LME may not change under CR0.PG (a restart
+	 * comes from a guest that had paging on). */
+	vmwrite(VMCS_GUEST_CR0, vmread(VMCS_GUEST_CR0) & ~X86_CR0_PG);
 	vmwrite(VMCS_GUEST_EFER, 0);
 	vmwrite(VMCS_GUEST_CR3, e->cr3);
 	vmx_set_cr4(vcpu, lm ? CR4_PAE : 0);
