@@ -15,6 +15,7 @@
 #include "core/printk.h"
 #include "core/string.h"
 #include "core/types.h"
+#include "arch/x86/acpi_defs.h"
 #include "vdev/acpi_tables.h"
 
 #define OEM_ID "HVX86 "
@@ -30,43 +31,9 @@
 
 /* ---- Layouts, ACPI 6.4 chapter 5 ---------------------------------------- */
 
-struct rsdp {                           /* 5.2.5.3 */
-	char signature[8];
-	uint8_t checksum;               /* over the first 20 bytes */
-	char oem_id[6];
-	uint8_t revision;
-	uint32_t rsdt_addr;
-	uint32_t length;
-	uint64_t xsdt_addr;
-	uint8_t ext_checksum;           /* over all 36 bytes */
-	uint8_t reserved[3];
-} __packed;
+/* RSDP, SDT header, FADT, MADT entries and MCFG entry: arch/x86/acpi_defs.h. */
 
-#define RSDP_V1_LEN 20
-BUILD_ASSERT(sizeof(struct rsdp) == 36);
-
-struct sdt_hdr {                        /* 5.2.6 */
-	char signature[4];
-	uint32_t length;
-	uint8_t revision;
-	uint8_t checksum;
-	char oem_id[6];
-	char oem_table_id[8];
-	uint32_t oem_revision;
-	char creator_id[4];
-	uint32_t creator_revision;
-} __packed;
-
-BUILD_ASSERT(sizeof(struct sdt_hdr) == 36);
-
-struct gas {                            /* 5.2.3.2 */
-	uint8_t space_id;
-	uint8_t bit_width;
-	uint8_t bit_offset;
-	uint8_t access_size;            /* 1 byte, 2 word, 3 dword, 4 qword */
-	uint64_t address;
-} __packed;
-
+/* GAS, 5.2.3.2: address spaces (Table 5.1) and access sizes. */
 #define GAS_SYSTEM_IO 1
 #define GAS_ACCESS_BYTE 1
 #define GAS_ACCESS_WORD 2
@@ -87,57 +54,6 @@ struct facs {                           /* 5.2.10, no checksum */
 } __packed;
 
 BUILD_ASSERT(sizeof(struct facs) == 64);
-
-struct fadt {                           /* 5.2.9, Table 5.9 */
-	struct sdt_hdr hdr;
-	uint32_t firmware_ctrl;
-	uint32_t dsdt;
-	uint8_t reserved0;
-	uint8_t preferred_pm_profile;
-	uint16_t sci_int;
-	uint32_t smi_cmd;
-	uint8_t acpi_enable, acpi_disable, s4bios_req, pstate_cnt;
-	uint32_t pm1a_evt_blk, pm1b_evt_blk;
-	uint32_t pm1a_cnt_blk, pm1b_cnt_blk;
-	uint32_t pm2_cnt_blk;
-	uint32_t pm_tmr_blk;
-	uint32_t gpe0_blk, gpe1_blk;
-	uint8_t pm1_evt_len, pm1_cnt_len, pm2_cnt_len, pm_tmr_len;
-	uint8_t gpe0_blk_len, gpe1_blk_len, gpe1_base, cst_cnt;
-	uint16_t p_lvl2_lat, p_lvl3_lat;
-	uint16_t flush_size, flush_stride;
-	uint8_t duty_offset, duty_width;
-	uint8_t day_alrm, mon_alrm, century;
-	uint16_t iapc_boot_arch;
-	uint8_t reserved1;
-	uint32_t flags;
-	struct gas reset_reg;
-	uint8_t reset_value;
-	uint16_t arm_boot_arch;
-	uint8_t minor_version;
-	uint64_t x_firmware_ctrl;
-	uint64_t x_dsdt;
-	struct gas x_pm1a_evt_blk, x_pm1b_evt_blk;
-	struct gas x_pm1a_cnt_blk, x_pm1b_cnt_blk;
-	struct gas x_pm2_cnt_blk;
-	struct gas x_pm_tmr_blk;
-	struct gas x_gpe0_blk, x_gpe1_blk;
-	struct gas sleep_control_reg, sleep_status_reg;
-	uint64_t hypervisor_vendor_id;
-} __packed;
-
-BUILD_ASSERT(offsetof(struct fadt, sci_int) == 46);
-BUILD_ASSERT(offsetof(struct fadt, pm1a_evt_blk) == 56);
-BUILD_ASSERT(offsetof(struct fadt, pm_tmr_blk) == 76);
-BUILD_ASSERT(offsetof(struct fadt, pm1_evt_len) == 88);
-BUILD_ASSERT(offsetof(struct fadt, iapc_boot_arch) == 109);
-BUILD_ASSERT(offsetof(struct fadt, flags) == 112);
-BUILD_ASSERT(offsetof(struct fadt, reset_value) == 128);
-BUILD_ASSERT(offsetof(struct fadt, minor_version) == 131);
-BUILD_ASSERT(offsetof(struct fadt, x_dsdt) == 140);
-BUILD_ASSERT(offsetof(struct fadt, x_pm1a_evt_blk) == 148);
-BUILD_ASSERT(offsetof(struct fadt, x_pm_tmr_blk) == 208);
-BUILD_ASSERT(sizeof(struct fadt) == 276);
 
 #define FADT_REVISION 6
 #define FADT_MINOR_VERSION 4            /* ACPI 6.4 */
@@ -162,31 +78,8 @@ BUILD_ASSERT(sizeof(struct fadt) == 276);
 #define P_LVL2_LAT_NONE 101
 #define P_LVL3_LAT_NONE 1001
 
-struct madt_fixed {                     /* 5.2.12 */
-	struct sdt_hdr hdr;
-	uint32_t lapic_addr;
-	uint32_t flags;
-} __packed;
-
 #define MADT_REVISION 5
 #define MADT_PCAT_COMPAT (1u << 0)
-
-struct madt_lapic {                     /* type 0, 5.2.12.2 */
-	uint8_t type, length, uid, apic_id;
-	uint32_t flags;
-} __packed;
-
-struct madt_ioapic {                    /* type 1, 5.2.12.3 */
-	uint8_t type, length, id, reserved;
-	uint32_t addr;
-	uint32_t gsi_base;
-} __packed;
-
-struct madt_iso {                       /* type 2, 5.2.12.5 */
-	uint8_t type, length, bus, source;
-	uint32_t gsi;
-	uint16_t flags;
-} __packed;
 
 struct madt_lapic_nmi {                 /* type 4, 5.2.12.7 */
 	uint8_t type, length, uid;
@@ -194,9 +87,6 @@ struct madt_lapic_nmi {                 /* type 4, 5.2.12.7 */
 	uint8_t lint;
 } __packed;
 
-BUILD_ASSERT(sizeof(struct madt_lapic) == 8);
-BUILD_ASSERT(sizeof(struct madt_ioapic) == 12);
-BUILD_ASSERT(sizeof(struct madt_iso) == 10);
 BUILD_ASSERT(sizeof(struct madt_lapic_nmi) == 6);
 
 #define MADT_LAPIC_ENABLED (1u << 0)
@@ -207,19 +97,11 @@ BUILD_ASSERT(sizeof(struct madt_lapic_nmi) == 6);
 #define INTI_HIGH_EDGE 0x0005u
 #define INTI_HIGH_LEVEL 0x000Du
 
-struct mcfg_entry {                     /* PCI Firmware 3.2, Table 4-3 */
-	uint64_t base;
-	uint16_t segment;
-	uint8_t bus_start, bus_end;
-	uint32_t reserved;
-} __packed;
-
-struct mcfg_fixed {
+struct mcfg_fixed {                     /* PCI Firmware 3.2, 4.1.2 */
 	struct sdt_hdr hdr;
 	uint8_t reserved[8];
 } __packed;
 
-BUILD_ASSERT(sizeof(struct mcfg_entry) == 16);
 BUILD_ASSERT(sizeof(struct mcfg_fixed) == 44);
 
 /* ---- Writing into the region ------------------------------------------- */
@@ -450,9 +332,9 @@ static uint32_t build_dsdt(struct acpi_out *o)
 	return sdt_end(o, at);
 }
 
-static struct gas gas_io(uint16_t port, uint8_t bytes, uint8_t access)
+static struct acpi_gas gas_io(uint16_t port, uint8_t bytes, uint8_t access)
 {
-	struct gas g = {
+	struct acpi_gas g = {
 		.space_id = GAS_SYSTEM_IO,
 		.bit_width = (uint8_t)(bytes * 8),
 		.access_size = access,
