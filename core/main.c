@@ -190,8 +190,10 @@ static unsigned boot_create_vms(const struct boot_info *bi)
 
 static void boot_release_cpus(void)
 {
-	for (unsigned i = 1; i < ncpus_online; i++)
+	for (unsigned i = 1; i < ncpus_online; i++) {
 		__atomic_store_n(&pcpus[i].go, true, __ATOMIC_RELEASE);
+		lapic_send_ipi(pcpus[i].apic_id, lapic_kick_vector());
+	}
 }
 
 static __noreturn void boot_idle(unsigned nvms)

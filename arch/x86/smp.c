@@ -44,9 +44,11 @@ __noreturn void ap_entry64(struct pcpu *c)
 	lapic_init();
 	virt_probe_this_cpu();
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
-	/* Wait while cpu0 sets up the VMs: they say which vCPU runs here. */
+	/* Sleep while cpu0 sets up the VMs (they say which vCPU runs here);
+	 * its kick IPI wakes us. STI's one-instruction shadow makes
+	 * "sti; hlt" atomic: a kick sent before the HLT still wakes it. */
 	while (!__atomic_load_n(&c->go, __ATOMIC_ACQUIRE))
-		cpu_relax();
+		asm volatile("sti; hlt; cli" ::: "memory");
 	if (c->vcpu)
 		cpu_run_vcpu();
 	cpu_idle();
