@@ -4,6 +4,25 @@
  * the VMCS). An exit pushes them, calls vmx_exit_handler() and resumes:
  * fifteen pushes and pops is the whole state the fast path saves.
  */
+/* Load the guest's registers from the struct guest_regs at %rsp. */
+.macro POP_GUEST_REGS
+	popq %rax
+	popq %rcx
+	popq %rdx
+	popq %rbx
+	popq %rbp
+	popq %rsi
+	popq %rdi
+	popq %r8
+	popq %r9
+	popq %r10
+	popq %r11
+	popq %r12
+	popq %r13
+	popq %r14
+	popq %r15
+.endm
+
 	.text
 	.globl vmx_exit_entry
 vmx_exit_entry:
@@ -27,21 +46,7 @@ vmx_exit_entry:
 	call vmx_exit_handler
 	addq $8, %rsp
 vmx_resume:
-	popq %rax
-	popq %rcx
-	popq %rdx
-	popq %rbx
-	popq %rbp
-	popq %rsi
-	popq %rdi
-	popq %r8
-	popq %r9
-	popq %r10
-	popq %r11
-	popq %r12
-	popq %r13
-	popq %r14
-	popq %r15
+	POP_GUEST_REGS
 	vmresume
 	/* Only reached when VMRESUME fails (SDM 31.3). */
 	jmp 1f
@@ -50,21 +55,7 @@ vmx_resume:
 	.globl vmx_enter_first
 vmx_enter_first:
 	movq %rdi, %rsp
-	popq %rax
-	popq %rcx
-	popq %rdx
-	popq %rbx
-	popq %rbp
-	popq %rsi
-	popq %rdi
-	popq %r8
-	popq %r9
-	popq %r10
-	popq %r11
-	popq %r12
-	popq %r13
-	popq %r14
-	popq %r15
+	POP_GUEST_REGS
 	vmlaunch
 1:	subq $120, %rsp
 	movq %rsp, %rdi
