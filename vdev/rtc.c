@@ -21,6 +21,7 @@
 #include "core/spinlock.h"
 #include "core/unit.h"
 #include "core/vm.h"
+#include "vdev/rtc.h"
 #include "vdev/vclock.h"
 
 #define RTC_PORT 0x70
@@ -354,6 +355,21 @@ static void cmos_set_memory(struct rtc *r, uint64_t ram)
 		sum += r->cmos[i];
 	r->cmos[CMOS_SUM] = (uint8_t)(sum >> 8);   /* big-endian */
 	r->cmos[CMOS_SUM + 1] = (uint8_t)sum;
+}
+
+uint64_t rtc_unix_ns(struct vm *vm, uint64_t tsc)
+{
+	static const struct rtc_date unix_epoch = { 1970, 1, 1, 0, 0, 0 };
+	struct rtc *r = &rtcs[vm->id];
+	uint64_t epoch = date_to_seconds(unix_epoch), sec, us;
+
+	spin_lock(&r->lock);
+	sec = r->base_sec;
+	us = elapsed_us(r, tsc);
+	spin_unlock(&r->lock);
+	if (sec < epoch)      /* the guest set its clock before 1970 */
+		return 0;
+	return (sec - epoch) * 1000000000ull + us * 1000;
 }
 
 /* A restart is a reset of the chip, not a loss of its battery. */

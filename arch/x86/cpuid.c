@@ -8,6 +8,7 @@
 #include "arch/x86/virt.h"
 #include "core/guest_abi.h"
 #include "core/string.h"
+#include "vdev/pvclock.h"
 
 /* CPUID.1:ECX bits hidden: MONITOR(3), DS-CPL(4), VMX(5), SMX(6), EST(7),
  * TM2(8), xTPR(14), PDCM(15). x2APIC(21) and TSC-deadline(24) are always
@@ -63,17 +64,31 @@ static void cpuid_topology(struct vcpu *vcpu, uint32_t sub, struct cpuid_regs *r
 	r->edx = vcpu->idx;
 }
 
+static void cpuid_signature(struct cpuid_regs *r, uint32_t max, const char sig[12])
+{
+	r->eax = max;
+	memcpy(&r->ebx, sig, 4);
+	memcpy(&r->ecx, sig + 4, 4);
+	memcpy(&r->edx, sig + 8, 4);
+}
+
+/*
+ * 0x40000000: ours (signature, then ABI version and VM id). 0x40000100:
+ * the paravirtual clock under KVM's signature (vdev/pvclock.h); Linux
+ * looks for it in every 0x100 block.
+ */
 static void cpuid_hv_leaves(struct vcpu *vcpu, uint32_t leaf, struct cpuid_regs *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (leaf == CPUID_HV_BASE) {
-		r->eax = CPUID_HV_BASE + 1;
-		memcpy(&r->ebx, CPUID_HV_SIGNATURE, 4);
-		memcpy(&r->ecx, CPUID_HV_SIGNATURE + 4, 4);
-		memcpy(&r->edx, CPUID_HV_SIGNATURE + 8, 4);
+		cpuid_signature(r, CPUID_HV_BASE + 1, CPUID_HV_SIGNATURE);
 	} else if (leaf == CPUID_HV_BASE + 1) {
 		r->eax = HV_ABI_VERSION;
 		r->ebx = vcpu->vm->id;
+	} else if (leaf == PVCLOCK_CPUID_BASE) {
+		cpuid_signature(r, PVCLOCK_CPUID_BASE + 1, PVCLOCK_CPUID_SIGNATURE);
+	} else if (leaf == PVCLOCK_CPUID_BASE + 1) {
+		r->eax = PVCLOCK_FEATURE_CLOCKSOURCE2 | PVCLOCK_FEATURE_STABLE;
 	}
 }
 

@@ -7,6 +7,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/virt.h"
+#include "vdev/pvclock.h"
 #include "vdev/vlapic.h"
 
 #define MSR_TSC 0x10
@@ -98,6 +99,8 @@ static const struct msr_entry msr_table[] = {
 	{ MSR_EFER, efer_read, efer_write },
 	{ MSR_PAT, pat_read, pat_write },
 	{ MSR_MISC_ENABLE, misc_enable_read, NULL },
+	{ PVCLOCK_MSR_WALL_CLOCK, pvclock_wall_clock_read, pvclock_wall_clock_write },
+	{ PVCLOCK_MSR_SYSTEM_TIME, pvclock_system_time_read, pvclock_system_time_write },
 };
 
 /* The local APIC: its base MSR, IA32_TSC_DEADLINE and the x2APIC range (SDM Vol. 3A 11.12.1). */
