@@ -62,6 +62,7 @@ enum config_key_id {
 	KEY_CONSOLE,
 	KEY_ON_CRASH,
 	KEY_ON_POWEROFF,
+	KEY_ON_REBOOT,
 	KEY_DEBUG_EXIT,
 	KEY_INITRD,
 	KEY_COUNT,
@@ -457,6 +458,11 @@ static int key_on_poweroff(struct parser *p, struct vm_config *vm, struct span v
 	return action_parse(p, "on_poweroff", val, &vm->on_poweroff);
 }
 
+static int key_on_reboot(struct parser *p, struct vm_config *vm, struct span val)
+{
+	return action_parse(p, "on_reboot", val, &vm->on_reboot);
+}
+
 static int key_debug_exit(struct parser *p, struct vm_config *vm, struct span val)
 {
 	uint64_t v;
@@ -478,6 +484,7 @@ static const struct config_key config_keys[KEY_COUNT] = {
 	[KEY_CONSOLE] = { "console", false, key_console },
 	[KEY_ON_CRASH] = { "on_crash", false, key_on_crash },
 	[KEY_ON_POWEROFF] = { "on_poweroff", false, key_on_poweroff },
+	[KEY_ON_REBOOT] = { "on_reboot", false, key_on_reboot },
 	[KEY_DEBUG_EXIT] = { "debug_exit", false, key_debug_exit },
 	[KEY_INITRD] = { "initrd", false, key_initrd },
 };
@@ -493,6 +500,7 @@ static void vm_init(struct vm_config *vm, struct span name, unsigned line)
 	vm->console_uart = true;
 	vm->on_crash = VM_ACTION_STOP;
 	vm->on_poweroff = VM_ACTION_STOP;
+	vm->on_reboot = VM_ACTION_RESTART;
 }
 
 static void section_begin(struct parser *p, enum section_kind kind, struct vm_config *vm)

@@ -13,6 +13,7 @@
  *   console = uart | none     virtual 16550 at COM1 (default uart)
  *   on_crash = stop | restart      what a guest fault does (default stop)
  *   on_poweroff = stop | restart   what a guest shutdown does (default stop)
+ *   on_reboot = stop | restart     what a guest reset does (default restart)
  *   debug_exit = 0xf4         I/O port whose write ends the VM with that status
  *
  * Every mistake is reported as "FILE:LINE: message" and marks only that
@@ -47,6 +48,7 @@ struct vm_config {
 	bool console_uart;
 	enum vm_action on_crash;
 	enum vm_action on_poweroff;
+	enum vm_action on_reboot;
 	uint16_t debug_exit_port;        /* 0 = none */
 };
 

@@ -49,7 +49,7 @@ $(BUILD)/fuzz/config.dict: tests/fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
 	@printf '"%s"\n' '[vm ' ']' '=' ' = ' ',' '-' '#' '\"' '\\\\' '\\\"' \
 		'cpus' 'memory' 'kernel' 'cmdline' 'console' 'on_crash' \
-		'on_poweroff' 'debug_exit' 'uart' 'none' 'stop' 'restart' \
+		'on_poweroff' 'on_reboot' 'debug_exit' 'uart' 'none' 'stop' 'restart' \
 		'0x' 'K' 'M' 'G' '2M' '64G' '0x3f8' '63' '64' > $@
 	@printf '"\\x0a"\n"\\x0d\\x0a"\n' >> $@
 

@@ -78,6 +78,7 @@ static const char full_file[] =
 	"console = uart\r\n"
 	"on_crash = restart\r\n"
 	"on_poweroff = stop\r\n"
+	"on_reboot = stop\r\n"
 	"debug_exit = 0xf4\r\n"
 	"   \t \r\n"
 	"[ vm  beta-2 ]\r\n"
@@ -121,11 +122,12 @@ TEST(full_file)
 	CHECK(a->console_uart);
 	CHECK_EQ(a->on_crash, VM_ACTION_RESTART);
 	CHECK_EQ(a->on_poweroff, VM_ACTION_STOP);
+	CHECK_EQ(a->on_reboot, VM_ACTION_STOP);
 	CHECK_EQ(a->debug_exit_port, 0xf4);
 
 	CHECK_STR(b->name, "beta-2");
 	CHECK(b->valid);
-	CHECK_EQ(b->line, 13);
+	CHECK_EQ(b->line, 14);
 	CHECK_EQ(b->cpu_mask, 0x2c);
 	CHECK_EQ(b->memory, 1ull << 30);
 	CHECK_STR(b->kernel, "/boot/beta.elf");
@@ -133,11 +135,12 @@ TEST(full_file)
 	CHECK(!b->console_uart);
 	CHECK_EQ(b->on_crash, VM_ACTION_STOP);
 	CHECK_EQ(b->on_poweroff, VM_ACTION_RESTART);
+	CHECK_EQ(b->on_reboot, VM_ACTION_RESTART);
 	CHECK_EQ(b->debug_exit_port, 0x3f8);
 
 	CHECK_STR(g->name, "Gamma_3");
 	CHECK(g->valid);
-	CHECK_EQ(g->line, 23);
+	CHECK_EQ(g->line, 24);
 	CHECK_EQ(g->cpu_mask, 0xc0);
 	CHECK_EQ(g->memory, 2ull << 30);
 	CHECK_STR(g->kernel, "g");
@@ -155,6 +158,7 @@ TEST(defaults)
 	CHECK_EQ(cfg.nvms, 1);
 	CHECK(cfg.vms[0].valid);
 	CHECK_STR(cfg.vms[0].cmdline, "");
+	CHECK_EQ(cfg.vms[0].on_reboot, VM_ACTION_RESTART);
 	CHECK(cfg.vms[0].console_uart);
 	CHECK_EQ(cfg.vms[0].on_crash, VM_ACTION_STOP);
 	CHECK_EQ(cfg.vms[0].on_poweroff, VM_ACTION_STOP);
