@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
+#include "arch/x86/smp.h"
 #include "arch/x86/virt.h"
 #include "boot/mb2.h"
 #include "core/errno.h"
@@ -25,6 +26,7 @@
 #include "core/loader_linux.h"
 
 #define VM_RESTART_LIMIT 16
+#define VM_GATHER_TIMEOUT_MS 1000
 #define VM_IO_REGIONS 32
 
 static struct vm vms[CONFIG_MAX_VMS];
@@ -208,8 +210,12 @@ unsigned vm_create_all(struct config *cfg, const char *file, const struct boot_i
 	return created;
 }
 
-/* Stop the VM's other vCPUs: an NMI makes them exit and halt. */
-static void vm_stop_others(struct vcpu *self)
+/*
+ * Bring the VM's other vCPUs to vm_park(): an NMI makes a vCPU in the
+ * guest exit; one that is in the hypervisor notices the state before
+ * its next VM entry (see vm_park()).
+ */
+static void vm_kick_others(struct vcpu *self)
 {
 	struct vm *vm = self->vm;
 
@@ -248,7 +254,7 @@ static __noreturn void vm_stop(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 
 	vm->state = VM_STOPPED;
-	vm_stop_others(vcpu);
+	vm_kick_others(vcpu);
 	pr_info("vm %s: stopped (%llu exits; unclaimed ports: %llu reads, %llu writes)\n",
 		vm->name, (unsigned long long)vcpu->exits,
 		(unsigned long long)vm->pio.unclaimed_reads,
@@ -258,18 +264,80 @@ static __noreturn void vm_stop(struct vcpu *vcpu)
 	cpu_halt_forever();
 }
 
+/* Wait until every other vCPU has parked, kicking them again each ms. */
+static bool vm_gather(struct vcpu *self)
+{
+	struct vm *vm = self->vm;
+
+	for (unsigned ms = 0; ms < VM_GATHER_TIMEOUT_MS; ms++) {
+		vm_kick_others(self);
+		for (unsigned us = 0; us < 1000; us += 10) {
+			if (__atomic_load_n(&vm->parked, __ATOMIC_ACQUIRE) == vm->nvcpus - 1)
+				return true;
+			udelay(10);
+		}
+	}
+	return false;
+}
+
+/* Every vCPU back to its power-on state: the BSP at the image's entry,
+ * the others waiting for INIT-SIPI (SDM Vol. 3A 9.4). */
+static void vm_reset_vcpus(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vm->vcpus[i]->sipi_ready = false;
+		vlapic_reset(vm->vcpus[i]);
+	}
+}
+
+/* This vCPU, once its VM has been reset, starts again on this CPU. */
+static __noreturn void vcpu_restart(struct vcpu *vcpu)
+{
+	virt->flush_npt(vcpu);
+	if (vcpu->idx)
+		cpu_wait_for_sipi(vcpu);
+	virt->vcpu_run(vcpu);
+}
+
+void vm_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (vm->state == VM_RESTARTING) {
+		__atomic_add_fetch(&vm->parked, 1, __ATOMIC_ACQ_REL);
+		while (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_RESTARTING)
+			cpu_relax();
+	}
+	if (vm->state == VM_STOPPED)
+		cpu_halt_forever();
+	vcpu_restart(vcpu);
+}
+
+/*
+ * The vCPU that asks for the restart gathers the others, reloads the
+ * image and resets the devices while they wait, then lets them go. If
+ * another vCPU got there first (two vCPUs triple-faulting at once), this
+ * one just waits with the rest.
+ */
 static __noreturn void vm_restart(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
+	enum vm_state running = VM_RUNNING;
 	const struct unit *u;
 
-	if (vm->nvcpus > 1 || ++vm->restarts > VM_RESTART_LIMIT) {
-		pr_err("vm %s: %s; stopping instead\n", vm->name, vm->nvcpus > 1 ?
-		       "restarting a VM with several vCPUs is not supported yet" :
-		       "restarted too often");
+	if (!__atomic_compare_exchange_n(&vm->state, &running, VM_RESTARTING, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		vm_park(vcpu);
+	if (++vm->restarts > VM_RESTART_LIMIT) {
+		pr_err("vm %s: restarted too often; stopping instead\n", vm->name);
 		vm_stop(vcpu);
 	}
 	pr_info("vm %s: restarting (%u)\n", vm->name, vm->restarts);
+	if (!vm_gather(vcpu)) {
+		pr_err("vm %s: its other vCPUs did not stop within %u ms; stopping instead\n",
+		       vm->name, VM_GATHER_TIMEOUT_MS);
+		vm_stop(vcpu);
+	}
 	if (vm_load_image(vm)) {
 		pr_err("vm %s: reloading the image failed\n", vm->name);
 		vm_stop(vcpu);
@@ -277,9 +345,10 @@ static __noreturn void vm_restart(struct vcpu *vcpu)
 	for (u = __units_start; u < __units_end; u++)
 		if (u->vm_reset)
 			u->vm_reset(vm);
-	vlapic_reset(vcpu);
-	virt->flush_npt(vcpu);
-	virt->vcpu_run(vcpu);
+	vm_reset_vcpus(vm);
+	vm->parked = 0;
+	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+	vcpu_restart(vcpu);
 }
 
 void vm_crash(struct vcpu *vcpu, const char *fmt, ...)
@@ -312,6 +381,12 @@ void vm_poweroff(struct vcpu *vcpu, uint64_t status, const char *how)
 
 void vm_reboot(struct vcpu *vcpu, const char *how)
 {
-	pr_info("vm %s: %s: rebooting\n", vcpu->vm->name, how);
+	struct vm *vm = vcpu->vm;
+
+	if (vm->cfg->on_reboot == VM_ACTION_STOP) {
+		pr_info("vm %s: %s: stopping (on_reboot = stop)\n", vm->name, how);
+		vm_stop(vcpu);
+	}
+	pr_info("vm %s: %s: rebooting\n", vm->name, how);
 	vm_restart(vcpu);
 }

@@ -16,7 +16,7 @@
 /* Exit-reason counters per vCPU; the back-end names the slots. */
 #define VCPU_EXIT_SLOTS 0x92
 
-enum vm_state { VM_STOPPED, VM_RUNNING };
+enum vm_state { VM_STOPPED, VM_RUNNING, VM_RESTARTING };
 
 /* Guest general registers, saved by the exit path in this order. */
 struct guest_regs {
@@ -64,6 +64,7 @@ struct vm {
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nvcpus;
 	unsigned restarts;
+	unsigned parked;           /* vCPUs waiting in vm_park() for a restart */
 	struct vm_uart *uart;
 };
 
@@ -99,8 +100,21 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
  */
 __noreturn void vm_crash(struct vcpu *vcpu, const char *fmt, ...) __printf(2, 3);
 __noreturn void vm_poweroff(struct vcpu *vcpu, uint64_t status, const char *how);
-/* The guest asked for a reset: the VM restarts, whatever on_poweroff says. */
+/* The guest asked for a reset: the VM restarts or stops as on_reboot says. */
 __noreturn void vm_reboot(struct vcpu *vcpu, const char *how);
+
+/*
+ * A VM that is no longer running (another vCPU stopped or is restarting
+ * it) wants each of its vCPUs here, at a point where the vCPU holds no
+ * lock: an NMI exit, the check before VM entry, the wait for SIPI.
+ * Stopped: the CPU halts. Restarting: the vCPU waits, then starts again.
+ */
+__noreturn void vm_park(struct vcpu *vcpu);
+
+static inline bool vm_wants_park(const struct vcpu *vcpu)
+{
+	return vcpu->vm->state != VM_RUNNING;
+}
 
 /* Generic handlers the back-end calls with decoded requests. */
 /* IN or OUT of @size bytes at @port through RAX (the back-end steps over it). */

@@ -173,6 +173,16 @@ unsigned int smp_enabled_count(void)
 }
 
 /* Enter this CPU's vCPU; only a VM that fails to start comes back. */
+/* The SIPI's kick IPI, or the NMI of a VM stop or restart, wakes this CPU. */
+void cpu_wait_for_sipi(struct vcpu *v)
+{
+	while (!__atomic_load_n(&v->sipi_ready, __ATOMIC_ACQUIRE)) {
+		if (vm_wants_park(v))
+			vm_park(v);
+		asm volatile("sti; hlt; cli" ::: "memory");
+	}
+}
+
 void cpu_run_vcpu(void)
 {
 	struct vcpu *v = this_cpu()->vcpu;
@@ -183,14 +193,9 @@ void cpu_run_vcpu(void)
 		       virt->name, err);
 		return;
 	}
-	/* A secondary vCPU sleeps until the guest sends it INIT-SIPI-SIPI;
-	 * the SIPI's kick IPI wakes this CPU. */
-	while (v->idx && !__atomic_load_n(&v->sipi_ready, __ATOMIC_ACQUIRE)) {
-		if (v->vm->state == VM_STOPPED)
-			return;
-		asm volatile("sti; hlt; cli" ::: "memory");
-	}
-	if (!v->idx)
+	if (v->idx)
+		cpu_wait_for_sipi(v);
+	else
 		pr_info("vm %s: entering the guest %llu TSC ticks after hypervisor entry "
 			"(TSC %llu)\n", v->vm->name, (unsigned long long)(rdtsc() - boot_tsc),
 			(unsigned long long)rdtsc());

@@ -220,8 +220,11 @@ void svm_deliver_interrupt(struct vcpu *vcpu)
 {
 	struct svm_vcpu *s = to_svm(vcpu);
 	struct vmcb *v = s->vmcb;
-	int vec = vlapic_pending(vcpu);
+	int vec;
 
+	if (unlikely(vm_wants_park(vcpu)))
+		vm_park(vcpu);
+	vec = vlapic_pending(vcpu);
 	if (vec < 0)
 		return;
 	if ((v->event_inj & SVM_EVT_VALID) || !(v->rflags & X86_RFLAGS_IF) || (v->int_state & 1)) {

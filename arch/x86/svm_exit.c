@@ -148,8 +148,8 @@ static void svm_nmi(struct vcpu *vcpu, struct vmcb *v)
 {
 	if (panic_in_progress())
 		panic_stop_this_cpu();
-	if (vcpu->vm->state == VM_STOPPED)
-		cpu_halt_forever();
+	if (vm_wants_park(vcpu))
+		vm_park(vcpu);
 	reinject(v);
 }
 

@@ -75,12 +75,20 @@ static void dump_exception(const struct trap_frame *f)
 
 void trap_handler(struct trap_frame *f)
 {
+	struct vcpu *v = this_cpu()->vcpu;
+
 	if (f->vector == VEC_NMI) {
 		if (panic_in_progress())
 			panic_stop_this_cpu();
-		/* The NMI that stops a VM's other vCPUs (core/vm.c). */
-		if (this_cpu()->vcpu && this_cpu()->vcpu->vm->state == VM_STOPPED)
+		/* The NMI that stops or restarts a VM's other vCPUs (core/vm.c).
+		 * This CPU may hold a lock: halt for a stop; for a restart let
+		 * the check before the next VM entry park the vCPU. */
+		if (v && v->vm->state == VM_STOPPED)
 			cpu_halt_forever();
+		if (v && v->vm->state == VM_RESTARTING) {
+			v->irq_pending = true;
+			return;
+		}
 		pr_warn("NMI received on cpu%u at rip=%#llx; continuing\n", this_cpu_id(),
 			(unsigned long long)f->rip);
 		return;

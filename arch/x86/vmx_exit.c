@@ -198,8 +198,8 @@ static void exit_exception(struct vcpu *vcpu, struct guest_regs *r)
 	/* NMIs are the hypervisor's: panic stop, or a request to stop this VM. */
 	if (panic_in_progress())
 		panic_stop_this_cpu();
-	if (vcpu->vm->state == VM_STOPPED)
-		cpu_halt_forever();
+	if (vm_wants_park(vcpu))
+		vm_park(vcpu);
 	reinject_vectoring();
 }
 
@@ -234,8 +234,11 @@ static void exit_intr_window(struct vcpu *vcpu, struct guest_regs *r)
  */
 void vmx_deliver_interrupt(struct vcpu *vcpu)
 {
-	int vec = vlapic_pending(vcpu);
+	int vec;
 
+	if (unlikely(vm_wants_park(vcpu)))
+		vm_park(vcpu);
+	vec = vlapic_pending(vcpu);
 	if (vec < 0)
 		return;
 	if ((vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
