@@ -330,10 +330,19 @@ bool virtq_enable_notify(struct virtq *q)
 	return shared_load16(q->avail + AVAIL_IDX) != q->last_avail_idx;
 }
 
+/*
+ * After the first pass each pass takes a chain or ends the call: a guest
+ * can make virtq_enable_notify() say "waiting" while virtq_pop() finds
+ * nothing (avail->idx where the used ring's flags are, or changed back),
+ * and that must not spin. A driver that keeps the rules never does:
+ * avail->idx only moves forward. Passes after the recheck leave
+ * notifications on; they are only an optimisation.
+ */
 int virtq_service(struct virtq *q, const struct virtq_mem *m, struct virtq_chain *c,
 		  unsigned budget, virtq_handler_t fn, void *opaque)
 {
-	unsigned done = 0;
+	unsigned done = 0, before;
+	bool rechecked = false;
 	int r = 0;
 
 	ASSERT(budget <= INT32_MAX);
@@ -341,6 +350,7 @@ int virtq_service(struct virtq *q, const struct virtq_mem *m, struct virtq_chain
 		return 0;
 	virtq_disable_notify(q);
 	for (;;) {
+		before = done;
 		while (done < budget && (r = virtq_pop(q, m, c)) > 0) {
 			virtq_push(q, c->head, fn(c, opaque));
 			done++;
@@ -349,8 +359,10 @@ int virtq_service(struct virtq *q, const struct virtq_mem *m, struct virtq_chain
 			return (int)done;
 		if (r < 0)
 			return r;
+		if (rechecked && done == before)
+			return (int)done;
 		if (!virtq_enable_notify(q))
 			return (int)done;
-		virtq_disable_notify(q);
+		rechecked = true;
 	}
 }

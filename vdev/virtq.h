@@ -192,7 +192,9 @@ void virtq_disable_notify(struct virtq *q);
  * NO_NOTIFY, or avail_event = last_avail_idx), then, after a full
  * barrier, look again: a chain made available before the driver could
  * see our request came without a kick. Returns true if chains are
- * waiting: take them (and call this again when done).
+ * waiting: take them (and call this again when done). A guest can make
+ * this say true while virtq_pop() finds nothing, for ever: go round
+ * again only after a pop took a chain (virtq_service() does).
  */
 bool virtq_enable_notify(struct virtq *q);
 
@@ -203,7 +205,9 @@ typedef uint32_t (*virtq_handler_t)(const struct virtq_chain *c, void *opaque);
  * The device loop for a kick or a poll: with notifications off, take
  * each available chain into @c (the caller's scratch), hand it to @fn
  * and push it, until the ring is empty; then turn notifications on and
- * re-check (virtq_enable_notify()). At most @budget chains per call, so
+ * re-check (virtq_enable_notify()), taking what came in meanwhile, and
+ * ends when a re-check finds nothing to take. At most @budget chains
+ * per call, so
  * that one busy queue cannot hold a CPU: when the budget runs out,
  * notifications stay off and the caller must call again later (from a
  * poll or the next exit), the driver will not kick. Returns the chains

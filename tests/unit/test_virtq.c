@@ -616,6 +616,24 @@ TEST(service_stops_at_a_broken_chain)
 	CHECK_EQ(handled, 1);
 }
 
+/*
+ * A guest that puts avail->idx where the used ring's flags go sees it
+ * flip as the device turns notifications off and on. The loop must not
+ * spin on that: it breaks the queue (the index went backwards) and ends.
+ */
+TEST(service_does_not_spin_on_rings_that_alias)
+{
+	memset(ram, 0, sizeof(ram));
+	qsize = 4;
+	CHECK_EQ(virtq_enable(&q, &mem, 4, DESC, AVAIL + 2, AVAIL + 4, 0), 0);
+	q.last_avail_idx = q.avail_idx = q.used_idx = q.checked_used_idx = 1;
+	handled = 0;
+	offer_on_first = 0xffff;
+	CHECK_EQ(virtq_service(&q, &mem, &chain, 10, handler, &handled), -EINVAL);
+	CHECK_STR(q.reason, "available index more than the queue size ahead");
+	CHECK_EQ(handled, 0);
+}
+
 /* --- Rules a driver can break ---------------------------------------------- */
 
 struct bad_case {
@@ -880,6 +898,7 @@ int main(void)
 	RUN(avail_event_with_event_idx);
 	RUN(service_budget_and_recheck);
 	RUN(service_stops_at_a_broken_chain);
+	RUN(service_does_not_spin_on_rings_that_alias);
 	RUN(violations_break_the_queue);
 	return unit_done();
 }
