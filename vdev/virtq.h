@@ -22,9 +22,9 @@
 #include "core/types.h"
 
 /*
- * Largest queue size we accept. The driver may choose any power of two up
- * to the device's maximum (4.1.4.3.2); a chain never has more buffers
- * than the queue size, so this also bounds struct virtq_chain.
+ * Largest queue size we accept. The driver may choose any power of two
+ * up to the device's maximum (4.1.4.3, queue_size); a chain never has
+ * more buffers than the queue size, so this also bounds virtq_chain.
  */
 #define VIRTQ_MAX_SIZE 256
 #define VIRTQ_MAX_SEGS VIRTQ_MAX_SIZE
@@ -113,7 +113,7 @@ struct virtq_chain {
 	struct virtq_seg seg[VIRTQ_MAX_SEGS];
 };
 
-/* Disabled, not broken, indexes at 0: after a device reset (2.1.2, 4.1.4.3.2). */
+/* Disabled, not broken, indexes at 0: after a device reset (2.4). */
 void virtq_reset(struct virtq *q);
 
 /*
@@ -163,15 +163,16 @@ int virtq_pop(struct virtq *q, const struct virtq_mem *m, struct virtq_chain *c)
 /*
  * Give chain @head back having written @written bytes into its writable
  * buffers (2.7.8): the used element, then used->idx. Chains go back in
- * any order, each once; @written is the caller's to keep within the
- * chain's writable bytes. Decide on an interrupt with
- * virtq_should_notify() after a batch of pushes.
+ * any order, each once, and not after virtq_reset() or virtq_enable()
+ * (a hypervisor bug: ASSERT); @written is the caller's to keep within
+ * the chain's writable bytes. A broken queue still takes them back.
+ * Decide on an interrupt with virtq_should_notify() after a batch.
  */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 
 /*
  * Should the driver get a used-buffer notification for the chains pushed
- * since the last call? (2.7.7.2, 2.7.10) Never if none were. With
+ * since the last call? (2.7.7.2) Never if none were. With
  * EVENT_IDX: when used_event lies among the used entries filled since
  * the last call (vring_need_event() of the spec's appendix). Without: if
  * the driver has not set VIRTQ_AVAIL_F_NO_INTERRUPT. A full barrier
@@ -180,7 +181,7 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 bool virtq_should_notify(struct virtq *q);
 
 /*
- * Available-buffer notifications (2.7.7.1, 2.7.10): while the device is
+ * Available-buffer notifications (2.7.10): while the device is
  * taking chains anyway it asks the driver not to kick it. Without
  * EVENT_IDX this is VIRTQ_USED_F_NO_NOTIFY; with it, avail_event is left
  * where it was, behind the driver's index, so no kick is due.
@@ -206,14 +207,13 @@ typedef uint32_t (*virtq_handler_t)(const struct virtq_chain *c, void *opaque);
  * each available chain into @c (the caller's scratch), hand it to @fn
  * and push it, until the ring is empty; then turn notifications on and
  * re-check (virtq_enable_notify()), taking what came in meanwhile, and
- * ends when a re-check finds nothing to take. At most @budget chains
- * per call, so
- * that one busy queue cannot hold a CPU: when the budget runs out,
- * notifications stay off and the caller must call again later (from a
- * poll or the next exit), the driver will not kick. Returns the chains
- * handled (== @budget: call again), or the error of virtq_pop() (the
- * queue is broken; chains handled before it were pushed). Follow with
- * virtq_should_notify() to decide on an interrupt.
+ * end when a re-check finds nothing to take. At most @budget chains per
+ * call, so that one busy queue cannot hold a CPU: when the budget runs
+ * out notifications may be off, so the driver may not kick again, and
+ * the caller must call again itself (from a poll or the next exit).
+ * Returns the chains handled (== @budget: call again), or the error of
+ * virtq_pop() (the queue is broken; chains handled before it were
+ * pushed). Follow with virtq_should_notify() to decide on an interrupt.
  */
 int virtq_service(struct virtq *q, const struct virtq_mem *m, struct virtq_chain *c,
 		  unsigned budget, virtq_handler_t fn, void *opaque);
