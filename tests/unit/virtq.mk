@@ -1,0 +1,2 @@
+UNIT_TESTS += virtq
+unit_virtq_SRCS := vdev/virtq.c
