@@ -14,6 +14,7 @@
 #include "mm/mm.h"
 #include "vdev/acpi_pm.h"
 #include "vdev/acpi_tables.h"
+#include "vdev/vpci.h"
 
 #define PM1_EVT 0x600
 #define PM1_CNT 0x604
@@ -90,6 +91,10 @@ static int acpi_pm_tables(struct vm *vm)
 	struct guest_acpi_desc d = {
 		.ncpus = vm->nvcpus, .ioapic_id = 0, .ioapic_base = IOAPIC_BASE,
 		.pm1a_evt = PM1_EVT, .pm1a_cnt = PM1_CNT, .pm_tmr = PM_TMR, .pm_tmr_32 = true,
+		.ecam_base = vpci_ecam_base(vm), .bus_start = 0, .bus_end = 0,
+		.pci_root = true,
+		.pci_mem_base = vpci_has_hole(vm) ? (uint32_t)VPCI_MMIO_BASE : 0,
+		.pci_mem_size = vpci_has_hole(vm) ? (uint32_t)VPCI_MMIO_SIZE : 0,
 	};
 
 	return acpi_tables_build(phys_to_virt(vm->ram_hpa), vm->ram_size, &d);
