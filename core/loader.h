@@ -40,6 +40,9 @@ struct guest_load_args {
 	const char *cmdline;   /* "" if none */
 	uint32_t vm_id;
 	uint32_t ncpus;
+	/* Linux: a device window outside RAM that the e820 map marks reserved
+	 * (the PCI ECAM, which Linux accepts only so); size 0: none. */
+	uint64_t reserved_gpa, reserved_size;
 };
 
 /*

@@ -69,7 +69,7 @@
 
 #define E820_RAM 1
 #define E820_RESERVED 2
-#define E820_MAX 4
+#define E820_MAX 5
 #define BIOS_AREA_GPA 0xe0000u   /* [0xe0000, 1 MiB): RSDP, reserved */
 
 struct e820_entry {
@@ -362,7 +362,11 @@ static void e820_add(struct e820_entry *map, unsigned *n, uint64_t base, uint64_
 /*
  * Exactly the VM's RAM: conventional memory, the EBDA-to-640K hole and
  * the BIOS area where the ACPI RSDP lives reserved, [640K, 0xe0000) a
- * hole (VGA and option ROMs on a PC), the rest from 1 MiB usable.
+ * hole (VGA and option ROMs on a PC), the rest from 1 MiB usable. Then
+ * the caller's reserved window above RAM: the PCI ECAM, which Linux uses
+ * only when the firmware reserves it (PCI Firmware 3.2 4.1.2, note on
+ * MCFG resources; Linux checks E820 when ACPI has no motherboard
+ * resource for it).
  */
 static void bz_write_e820(const struct loader_ctx *c)
 {
@@ -374,6 +378,9 @@ static void bz_write_e820(const struct loader_ctx *c)
 	e820_add(map, &n, LOADER_EBDA_GPA, MIN(ram, (uint64_t)KIB(LOADER_LOW_KIB)), E820_RESERVED);
 	e820_add(map, &n, BIOS_AREA_GPA, MIN(ram, MIB(1)), E820_RESERVED);
 	e820_add(map, &n, MIB(1), ram, E820_RAM);
+	if (c->args->reserved_size)
+		e820_add(map, &n, c->args->reserved_gpa,
+			 c->args->reserved_gpa + c->args->reserved_size, E820_RESERVED);
 	loader_write(c, LINUX_ZERO_PAGE_GPA + BP_E820_TABLE, map, n * sizeof(map[0]));
 	zp_write8(c, BP_E820_ENTRIES, (uint8_t)n);
 }
@@ -479,6 +486,8 @@ int loader_load_linux(const char *name, const struct guest_load_args *a,
 	if (err)
 		return err;
 	ASSERT(acpi_rsdp < mem->size);
+	ASSERT(!a->reserved_size || (a->reserved_gpa >= mem->size &&
+				     !range_overflows(a->reserved_gpa, a->reserved_size)));
 	bz_set_limit(&c, &h);
 	err = bz_place_kernel(&c, &h, &l.load);
 	if (!err)

@@ -23,6 +23,7 @@
 #include "mm/pmm.h"
 #include "vdev/vlapic.h"
 #include "vdev/acpi_tables.h"
+#include "vdev/vpci.h"
 #include "core/loader_linux.h"
 
 #define VM_RESTART_LIMIT 16
@@ -92,6 +93,8 @@ static int vm_load_image(struct vm *vm)
 	struct guest_load_args a = {
 		.image = vm->image, .image_len = vm->image_len, .cmdline = vm->cfg->cmdline,
 		.vm_id = vm->id, .ncpus = vm->nvcpus,
+		.reserved_gpa = vpci_ecam_base(vm),
+		.reserved_size = vpci_ecam_base(vm) ? VPCI_ECAM_SIZE : 0,
 	};
 
 	memset(mem.hva, 0, mem.size);

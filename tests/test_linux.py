@@ -123,3 +123,46 @@ def test_linux_reboot_with_on_reboot_stop_stops_the_vm(machine, linux_guest, bac
     m.expect(r"vm linux: stopped", 30)
     m.expect(r"hv: all VMs have stopped", 30)
     assert "restarting" not in m.output
+
+
+# Config space of 00:00.0 through sysfs: the first 256 bytes come through
+# ports 0xCF8/0xCFC, the rest through ECAM (Linux uses MMCONFIG only for
+# extended registers). A host bridge gets 4096 bytes when 0x100 reads as
+# no extended capability rather than all-ones. Few words: each one is an
+# argument of init, and the kernel takes at most 32.
+PCI_CMD = ("cd /sys/bus/pci/devices/0000:00:00.0; cat vendor device class; wc -c config; "
+           "od -tx4 -N16 config; od -tx4 -j256 -N16 config")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_linux_finds_the_pci_host_bridge_through_acpi_and_ecam(machine, linux_guest, backend):
+    """The VM's PCI bus: Linux takes the ECAM window from the MCFG (reserved
+    in the e820 map), finds the root bridge \\_SB.PCI0 with its BAR window
+    in the DSDT, and enumerates the host bridge 1b36:0008 at 00:00.0."""
+    cfg = linux_section("linux", "0", PCI_CMD)
+    m = machine(backend, vm_iso(cfg, list(linux_guest)), cpus=1, mem=256)
+    m.expect_summary()
+    m.expect(vm_line("linux", r".*BIOS-e820: \[mem 0x00000000e0000000-0x00000000e00fffff\] "
+                     r"reserved"), LINUX_TIMEOUT)
+    m.expect(vm_line("linux", r".*PCI: MMCONFIG at \[mem 0xe0000000-0xe00fffff\] "
+                     r"reserved in E820"), LINUX_TIMEOUT)
+    m.expect(vm_line("linux", r".*ACPI: PCI Root Bridge \[PCI0\] \(domain 0000 \[bus 00\]\)"),
+             120)
+    m.expect(vm_line("linux", r".*root bus resource \[mem 0xc0000000-0xdfffffff window\]"), 60)
+    m.expect(vm_line("linux", r".*pci 0000:00:00.0: \[1b36:0008\] type 00 class 0x060000"), 60)
+    m.expect(vm_line("linux", r"hv-linux: init started"), LINUX_TIMEOUT)
+    m.expect(vm_line("linux", r"hv-linux: command done rc=0"), 120)
+    m.expect(r"vm linux: ACPI power-off \(S5\), exit status 0", 120)
+    text = m.output
+    assert re.search(r"\[linux\] 0x1b36\s*\n.*\[linux\] 0x0008\s*\n.*\[linux\] 0x060000\s*$",
+                     text, re.M)
+    assert re.search(vm_line("linux", r"4096 config\s*$"), text, re.M)
+    # Vendor/device and class/revision through the ports; zeros past 0x100 (od
+    # counts in octal) through ECAM.
+    assert re.search(vm_line("linux", r"0000000 00081b36 [0-9a-f]{8} 06000000 00000000\s*$"),
+                     text, re.M)
+    assert re.search(vm_line("linux", r"0000400 00000000 00000000 00000000 00000000\s*$"),
+                     text, re.M)
+    assert "crashed" not in text and "PANIC" not in text
+    assert not re.search(vm_line("linux", r".*(MMCONFIG.*not reserved|BIOS Bug|Not using MMCONFIG)"),
+                         text)

@@ -2,16 +2,19 @@
  * The VM's ACPI platform: the tables written into its RAM at
  * [0xE0000, 0x100000) (vdev/acpi_tables.c), the PM1 event and control
  * blocks and the PM timer they describe (ACPI 6.4 4.8.3), and the reset
- * register at 0xCF9. A guest's "poweroff" writes SLP_TYP=S5 with SLP_EN
- * and powers the VM off; its "reboot" writes the reset value and the VM
- * restarts. ACPI is always enabled: SCI_EN reads as set.
+ * register at 0xCF9 (reached through the PCI ports, vdev/vpci.c). A
+ * guest's "poweroff" writes SLP_TYP=S5 with SLP_EN and powers the VM
+ * off; its "reboot" writes the reset value and the VM restarts. ACPI is
+ * always enabled: SCI_EN reads as set.
  */
 #include "arch/x86/cpu.h"
 #include "core/unit.h"
 #include "core/vm.h"
 #include "core/printk.h"
 #include "mm/mm.h"
+#include "vdev/acpi_pm.h"
 #include "vdev/acpi_tables.h"
+#include "vdev/vpci.h"
 
 #define PM1_EVT 0x600
 #define PM1_CNT 0x604
@@ -68,10 +71,12 @@ static enum io_result acpi_pm_io(struct vcpu *vcpu, uint64_t off, struct io_acce
 	return IO_HANDLED;
 }
 
-/* Reset control register 0xCF9: bit 2 starts the reset (ICH9 datasheet 13.7.5). */
-static enum io_result reset_io(struct vcpu *vcpu, uint64_t off, struct io_access *a, void *opaque)
+/*
+ * Reset control register 0xCF9: bit 2 starts the reset (ICH9 datasheet
+ * 13.7.5). The PCI bus owns ports 0xCF8-0xCFF and passes its byte here.
+ */
+enum io_result acpi_pm_reset_io(struct vcpu *vcpu, struct io_access *a)
 {
-	(void)off, (void)opaque;
 	if (!a->write) {
 		a->value = 0;
 		return IO_HANDLED;
@@ -86,6 +91,10 @@ static int acpi_pm_tables(struct vm *vm)
 	struct guest_acpi_desc d = {
 		.ncpus = vm->nvcpus, .ioapic_id = 0, .ioapic_base = IOAPIC_BASE,
 		.pm1a_evt = PM1_EVT, .pm1a_cnt = PM1_CNT, .pm_tmr = PM_TMR, .pm_tmr_32 = true,
+		.ecam_base = vpci_ecam_base(vm), .bus_start = 0, .bus_end = 0,
+		.pci_root = true,
+		.pci_mem_base = vpci_has_hole(vm) ? (uint32_t)VPCI_MMIO_BASE : 0,
+		.pci_mem_size = vpci_has_hole(vm) ? (uint32_t)VPCI_MMIO_SIZE : 0,
 	};
 
 	return acpi_tables_build(phys_to_virt(vm->ram_hpa), vm->ram_size, &d);
@@ -104,8 +113,7 @@ static int acpi_pm_vm_create(struct vm *vm)
 
 	pms[vm->id] = (struct acpi_pm){ .cnt = ACPI_PM1_CNT_SCI_EN };
 	err = acpi_pm_tables(vm);
-	err = err ?: io_register(&vm->pio, PM1_EVT, 12, acpi_pm_io, &pms[vm->id]);
-	return err ?: io_register(&vm->pio, ACPI_RESET_PORT, 1, reset_io, NULL);
+	return err ?: io_register(&vm->pio, PM1_EVT, 12, acpi_pm_io, &pms[vm->id]);
 }
 
 DEFINE_UNIT(acpi_pm, .vm_create = acpi_pm_vm_create, .vm_reset = acpi_pm_reset);

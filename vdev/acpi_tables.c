@@ -205,6 +205,11 @@ static void sdt_list(struct acpi_out *o, uint32_t at)
 #define AML_DWORD_PREFIX 0x0C
 #define AML_QWORD_PREFIX 0x0E
 #define AML_PACKAGE_OP 0x12
+#define AML_SCOPE_OP 0x10
+#define AML_BUFFER_OP 0x11
+#define AML_EXT_OP_PREFIX 0x5B
+#define AML_EXT_DEVICE_OP 0x82
+#define AML_ROOT_CHAR '\\'
 
 #define PKGLENGTH_MAX ((1u << 28) - 1)
 
@@ -299,6 +304,126 @@ static void aml_name_package(struct acpi_out *o, const char seg[4], const uint8_
 	aml_pkg_end(o, pkg);
 }
 
+/* Name(@seg, Buffer(){@len bytes}) (DefBuffer, 20.2.5.4). */
+static void aml_name_buffer(struct acpi_out *o, const char seg[4], const void *bytes,
+			    uint32_t len)
+{
+	uint32_t pkg;
+
+	aml_name(o, seg);
+	out_byte(o, AML_BUFFER_OP);
+	pkg = aml_pkg_begin(o);
+	aml_integer(o, len);    /* BufferSize */
+	out_put(o, bytes, len);
+	aml_pkg_end(o, pkg);
+}
+
+/* Name(@seg, @v) of an integer. */
+static void aml_name_integer(struct acpi_out *o, const char seg[4], uint64_t v)
+{
+	aml_name(o, seg);
+	aml_integer(o, v);
+}
+
+/*
+ * Scope(@path) or Device(@seg) (DefScope 20.2.5.1, DefDevice 20.2.5.2):
+ * the opcode, a PkgLength, the name; the caller writes the contents and
+ * closes with aml_pkg_end() on what this returns.
+ */
+static uint32_t aml_scope_begin(struct acpi_out *o, const char *path)
+{
+	uint32_t pkg;
+
+	out_byte(o, AML_SCOPE_OP);
+	pkg = aml_pkg_begin(o);
+	out_put(o, path, (uint32_t)strlen(path));
+	return pkg;
+}
+
+static uint32_t aml_device_begin(struct acpi_out *o, const char seg[4])
+{
+	uint32_t pkg;
+
+	out_byte(o, AML_EXT_OP_PREFIX);
+	out_byte(o, AML_EXT_DEVICE_OP);
+	pkg = aml_pkg_begin(o);
+	out_put(o, seg, 4);
+	return pkg;
+}
+
+/*
+ * EisaId("PNP0A08") (19.6.35): three upper-case letters of five bits each
+ * ('A' = 1) and four hex digits, in the byte order of the EISA ID.
+ */
+static uint32_t eisa_id(const char id[7])
+{
+	uint32_t letters = (uint32_t)(id[0] - '@') << 10 | (uint32_t)(id[1] - '@') << 5 |
+			   (uint32_t)(id[2] - '@');
+	uint32_t digits = 0;
+
+	for (unsigned i = 3; i < 7; i++)
+		digits = digits << 4 | (uint32_t)(id[i] <= '9' ? id[i] - '0' : id[i] - 'A' + 10);
+	return (letters >> 8) | (letters & 0xff) << 8 | (digits >> 8) << 16 | (digits & 0xff) << 24;
+}
+
+/* ---- Resource descriptors for _CRS (6.4.3) ------------------------------ */
+
+#define RES_WORD_ADDR 0x88              /* 6.4.3.5.3 */
+#define RES_DWORD_ADDR 0x87             /* 6.4.3.5.2 */
+#define RES_MEM32_FIXED 0x86            /* 6.4.3.4 */
+#define RES_END_TAG 0x79                /* 6.4.2.9; checksum 0: "treated as correct" */
+#define RES_TYPE_MEMORY 0
+#define RES_TYPE_BUS 2
+/* General flags (Table 6.47): producer, positive decode, min and max fixed. */
+#define RES_FLAGS_PRODUCER_FIXED 0x0c
+#define RES_MEM_RW 0x01                 /* memory: read-write, non-cacheable */
+#define RES_MEM32_RW 0x01               /* Memory32Fixed: read-write */
+
+struct res_word_addr {
+	uint8_t tag;
+	uint16_t len;                   /* bytes after this field */
+	uint8_t type, flags, type_flags;
+	uint16_t granularity, min, max, translation, length;
+} __packed;
+
+struct res_dword_addr {
+	uint8_t tag;
+	uint16_t len;
+	uint8_t type, flags, type_flags;
+	uint32_t granularity, min, max, translation, length;
+} __packed;
+
+struct res_mem32_fixed {
+	uint8_t tag;
+	uint16_t len;
+	uint8_t info;                   /* bit 0: read-write */
+	uint32_t base, length;
+} __packed;
+
+BUILD_ASSERT(sizeof(struct res_word_addr) == 16);
+BUILD_ASSERT(sizeof(struct res_dword_addr) == 26);
+BUILD_ASSERT(sizeof(struct res_mem32_fixed) == 12);
+
+/* A resource template being built: descriptors, then the end tag. */
+struct res_buf {
+	uint8_t b[64];
+	uint32_t n;
+};
+
+static void res_put(struct res_buf *r, const void *desc, uint32_t len)
+{
+	ASSERT(len <= sizeof(r->b) - r->n);
+	memcpy(r->b + r->n, desc, len);
+	r->n += len;
+}
+
+static void res_end(struct res_buf *r)
+{
+	static const uint8_t end[2] = { RES_END_TAG, 0 };
+
+	res_put(r, end, sizeof(end));
+}
+
 /* ---- The tables --------------------------------------------------------- */
 
 /* FACS (5.2.10): required with fixed hardware; holds the global lock. */
@@ -314,11 +439,88 @@ static uint32_t build_facs(struct acpi_out *o)
 }
 
 /*
+ * The PCI root bridge (PCI Firmware 3.2 4.1.1, ACPI 6.4 6.1.5): a PCI
+ * Express host bridge, compatible with a PCI one, decoding buses
+ * bus_start-bus_end and, when it has one, the memory window for BARs.
+ * Linux on x86 finds PCI buses through such a device only: without it,
+ * ACPI mode scans no bus at all. No I/O window (the bus has no I/O
+ * BARs), no _OSC (the OS keeps no PCIe features it could ask for), no
+ * _PRT (no INTx yet: devices interrupt through MSI-X).
+ */
+static void build_pci_root(struct acpi_out *o, const struct guest_acpi_desc *d)
+{
+	struct res_word_addr bus = {
+		RES_WORD_ADDR, sizeof(bus) - 3, RES_TYPE_BUS, RES_FLAGS_PRODUCER_FIXED, 0,
+		0, d->bus_start, d->bus_end, 0, (uint16_t)(d->bus_end - d->bus_start + 1),
+	};
+	struct res_dword_addr mem = {
+		RES_DWORD_ADDR, sizeof(mem) - 3, RES_TYPE_MEMORY, RES_FLAGS_PRODUCER_FIXED,
+		RES_MEM_RW, 0, d->pci_mem_base, d->pci_mem_base + d->pci_mem_size - 1, 0,
+		d->pci_mem_size,
+	};
+	struct res_buf crs = { .n = 0 };
+	uint32_t dev = aml_device_begin(o, "PCI0");
+
+	res_put(&crs, &bus, sizeof(bus));
+	if (d->pci_mem_size)
+		res_put(&crs, &mem, sizeof(mem));
+	res_end(&crs);
+	aml_name_integer(o, "_HID", eisa_id("PNP0A08"));
+	aml_name_integer(o, "_CID", eisa_id("PNP0A03"));
+	aml_name_integer(o, "_UID", 0);
+	aml_name_integer(o, "_BBN", d->bus_start);
+	aml_name_buffer(o, "_CRS", crs.b, crs.n);
+	aml_pkg_end(o, dev);
+}
+
+/*
+ * The ECAM window is a motherboard resource (PCI Firmware 3.2 4.1.2:
+ * the MCFG range is reserved through a PNP0C02 device's _CRS). Described
+ * when it lies below 4 GiB, the reach of a Memory32Fixed descriptor.
+ */
+static void build_ecam_resource(struct acpi_out *o, const struct guest_acpi_desc *d)
+{
+	uint64_t size = MIB(d->bus_end + 1u - d->bus_start);
+	struct res_mem32_fixed ecam = {
+		RES_MEM32_FIXED, sizeof(ecam) - 3, RES_MEM32_RW,
+		(uint32_t)(d->ecam_base + MIB(d->bus_start)), (uint32_t)size,
+	};
+	struct res_buf crs = { .n = 0 };
+	uint32_t dev;
+
+	if (d->ecam_base + MIB(d->bus_start) + size > GIB(4))
+		return;
+	dev = aml_device_begin(o, "MRES");
+	res_put(&crs, &ecam, sizeof(ecam));
+	res_end(&crs);
+	aml_name_integer(o, "_HID", eisa_id("PNP0C02"));
+	aml_name_integer(o, "_UID", 0);
+	aml_name_buffer(o, "_CRS", crs.b, crs.n);
+	aml_pkg_end(o, dev);
+}
+
+static void build_sb(struct acpi_out *o, const struct guest_acpi_desc *d)
+{
+	static const char sb[] = { AML_ROOT_CHAR, '_', 'S', 'B', '_', 0 };
+	uint32_t scope;
+
+	if (!d->pci_root && !d->ecam_base)
+		return;
+	scope = aml_scope_begin(o, sb);
+	if (d->pci_root)
+		build_pci_root(o, d);
+	if (d->ecam_base)
+		build_ecam_resource(o, d);
+	aml_pkg_end(o, scope);
+}
+
+/*
  * \_S0 and \_S5 (7.4.2): SLP_TYPa, SLP_TYPb (unused: there is no PM1b
  * block), two reserved. The device model powers the VM off when the guest
- * writes PM1a_CNT with SLP_EN and SLP_TYP 5.
+ * writes PM1a_CNT with SLP_EN and SLP_TYP 5. Then \_SB with the PCI root
+ * bridge.
  */
-static uint32_t build_dsdt(struct acpi_out *o)
+static uint32_t build_dsdt(struct acpi_out *o, const struct guest_acpi_desc *d)
 {
 	static const uint8_t s0[4] = { ACPI_SLP_TYP_S0, 0, 0, 0 };
 	static const uint8_t s5[4] = { ACPI_SLP_TYP_S5, 0, 0, 0 };
@@ -329,6 +531,7 @@ static uint32_t build_dsdt(struct acpi_out *o)
 	at = sdt_begin(o, &h, sizeof(h));
 	aml_name_package(o, "_S0_", s0, ARRAY_SIZE(s0));
 	aml_name_package(o, "_S5_", s5, ARRAY_SIZE(s5));
+	build_sb(o, d);
 	return sdt_end(o, at);
 }
 
@@ -518,13 +721,20 @@ static int desc_check_ports(const struct guest_acpi_desc *d)
 /* PCI Firmware 3.2 4.1.2: 1 MiB of ECAM per bus, counted from bus 0. */
 static int desc_check_ecam(const struct guest_acpi_desc *d)
 {
-	if (!d->ecam_base)
+	if (d->pci_root && (uint64_t)d->pci_mem_base + d->pci_mem_size > GIB(4)) {
+		pr_err("acpi_tables: PCI window 0x%x+0x%x runs past 4 GiB\n", d->pci_mem_base,
+		       d->pci_mem_size);
+		return -EINVAL;
+	}
+	if (!d->ecam_base && !d->pci_root)
 		return 0;
 	if (d->bus_end < d->bus_start) {
 		pr_err("acpi_tables: ECAM buses 0x%x-0x%x: end below start\n",
 		       d->bus_start, d->bus_end);
 		return -EINVAL;
 	}
+	if (!d->ecam_base)
+		return 0;
 	if (!IS_ALIGNED(d->ecam_base, MIB(1)) ||
 	    range_overflows(d->ecam_base, MIB(d->bus_end + 1u))) {
 		pr_err("acpi_tables: ECAM base 0x%llx: not 1 MiB aligned or runs past 2^64\n",
@@ -556,7 +766,7 @@ static void build_all(struct acpi_out *o, const struct guest_acpi_desc *d)
 {
 	uint32_t rsdp = out_alloc(o, sizeof(struct rsdp), TABLE_ALIGN);
 	uint32_t facs = build_facs(o);
-	uint32_t dsdt = build_dsdt(o);
+	uint32_t dsdt = build_dsdt(o, d);
 	uint32_t xsdt, rsdt;
 
 	sdt_list(o, build_fadt(o, d, facs, dsdt));

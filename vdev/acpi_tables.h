@@ -1,7 +1,8 @@
 /*
  * ACPI tables the hypervisor writes into a Linux VM's memory (ACPI 6.4
  * chapter 5): RSDP, XSDT and RSDT, FADT with FACS and a DSDT holding
- * \_S0 and \_S5, MADT, and MCFG when the VM has an ECAM window.
+ * \_S0, \_S5 and, when the VM has a PCI bus, the PCI root bridge
+ * \_SB.PCI0; MADT; and MCFG when the VM has an ECAM window.
  *
  * The constants below are the contract with the device models: the
  * tables promise these ports, values and bits, and the PM1 and reset
@@ -62,7 +63,10 @@ struct guest_acpi_desc {
 	bool has_pic;           /* 8259 pair present (MADT PCAT_COMPAT) */
 	bool has_rtc;           /* CMOS RTC at ports 0x70/0x71 */
 	uint64_t ecam_base;     /* ECAM address of bus 0 (PCI FW 3.2 4.1.2); 0: no MCFG */
-	uint8_t bus_start, bus_end;  /* buses the ECAM window decodes */
+	uint8_t bus_start, bus_end;  /* buses the ECAM window and the root bridge decode */
+	bool pci_root;          /* a PCI root bridge \_SB.PCI0 (PNP0A08) for those buses */
+	uint32_t pci_mem_base;  /* its memory window for BARs, below 4 GiB... */
+	uint32_t pci_mem_size;  /* ...of this many bytes; 0: none */
 };
 
 /*

@@ -7,6 +7,7 @@
  */
 #include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
+#include "core/errno.h"
 #include "core/pcpu.h"
 #include "core/spinlock.h"
 #include "core/string.h"
@@ -44,6 +45,7 @@
 #define LVT_MASKED 0x10000u
 #define ICR_SHORTHAND(icr) (((icr) >> 18) & 3)
 #define ICR_MODE(icr) (((icr) >> 8) & 7)
+#define ICR_LOGICAL (1u << 11)
 
 static bool is_x2apic(const struct vlapic *l)
 {
@@ -143,14 +145,15 @@ static void vlapic_eoi(struct vcpu *vcpu)
 
 /*
  * Is @t addressed by @dest? Physical: its APIC id (the vCPU index).
- * Logical (ICR bit 11): x2APIC cluster mode matches cluster and bit
- * (SDM 11.12.10.2); xAPIC flat mode ANDs the 8-bit masks (11.6.2.2).
+ * Logical (ICR bit 11, MSI address bit 2): x2APIC cluster mode matches
+ * cluster and bit (SDM 11.12.10.2); xAPIC flat mode ANDs the 8-bit masks
+ * (11.6.2.2).
  */
-static bool vlapic_is_dest(const struct vcpu *t, uint64_t icr, uint32_t dest)
+static bool vlapic_is_dest(const struct vcpu *t, bool logical, uint32_t dest)
 {
 	const struct vlapic *l = t->vlapic;
 
-	if (!(icr & (1u << 11)))
+	if (!logical)
 		return dest == t->idx || (!is_x2apic(l) && dest == 0xff);
 	if (is_x2apic(l))
 		return (dest >> 16) == (l->ldr >> 16) && (dest & l->ldr & 0xffff);
@@ -174,7 +177,7 @@ static bool vlapic_send_init_sipi(struct vcpu *vcpu, uint64_t icr, uint32_t dest
 		unsigned sh = ICR_SHORTHAND(icr);
 
 		if (t == vcpu || !t->idx || t->sipi_ready ||
-		    !(sh == 2 || sh == 3 || (sh == 0 && vlapic_is_dest(t, icr, dest))))
+		    !(sh == 2 || sh == 3 || (sh == 0 && vlapic_is_dest(t, icr & ICR_LOGICAL, dest))))
 			continue;
 		t->ap_entry = (struct guest_entry){ .mode = GUEST_BOOT_REAL16,
 						    .cs = (uint16_t)((icr & 0xff) << 8),
@@ -200,11 +203,49 @@ static bool vlapic_send_ipi(struct vcpu *vcpu, uint64_t icr)
 		bool self = vm->vcpus[i] == vcpu;
 		unsigned sh = ICR_SHORTHAND(icr);
 
-		if ((sh == 0 && vlapic_is_dest(vm->vcpus[i], icr, dest)) || (sh == 1 && self) ||
+		if ((sh == 0 && vlapic_is_dest(vm->vcpus[i], icr & ICR_LOGICAL, dest)) || (sh == 1 && self) ||
 		    sh == 2 || (sh == 3 && !self))
 			vlapic_set_irq(vm->vcpus[i], vec);
 	}
 	return true;
+}
+
+/*
+ * Message-signalled interrupts, SDM Vol. 3A 11.11: the address is
+ * 0xFEE in bits 31:20, the destination ID in 19:12, the destination mode
+ * in bit 2 (bit 3, the redirection hint, only allows lowest-priority
+ * arbitration, which the data's delivery mode asks for anyway); the data
+ * holds the vector in bits 7:0 and the delivery mode in bits 10:8. The
+ * trigger mode (bit 15) is ignored: an edge, as for every MSI on PCI.
+ * A physical destination of 0xFF is a broadcast in both APIC modes: the
+ * 8-bit field has no room for the x2APIC broadcast ID.
+ */
+#define MSI_ADDR_BASE 0xfee00000ull
+#define MSI_ADDR_DEST(a) ((uint32_t)((a) >> 12) & 0xff)
+#define MSI_ADDR_LOGICAL (1u << 2)
+#define MSI_DATA_MODE(d) (((d) >> 8) & 7)
+#define MSI_MODE_FIXED 0
+#define MSI_MODE_LOWEST 1
+
+int vlapic_deliver_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	bool logical = addr & MSI_ADDR_LOGICAL, lowest = MSI_DATA_MODE(data) == MSI_MODE_LOWEST;
+	uint32_t dest = MSI_ADDR_DEST(addr);
+	uint8_t vec = (uint8_t)data;
+
+	if ((addr & ~0xfffffull) != MSI_ADDR_BASE || vec < 16 ||
+	    (MSI_DATA_MODE(data) != MSI_MODE_FIXED && !lowest))
+		return -EINVAL;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *t = vm->vcpus[i];
+
+		if ((!logical && dest == 0xff) || vlapic_is_dest(t, logical, dest)) {
+			vlapic_set_irq(t, vec);
+			if (lowest)
+				break;      /* the first vCPU addressed, as the IOAPIC does */
+		}
+	}
+	return 0;
 }
 
 /* Divide configuration, SDM Figure 11-10: bits 0, 1 and 3. */

@@ -29,6 +29,15 @@ bool vlapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t val);
 
 /* Raise @vector on @vcpu (any CPU may call this); kicks its CPU. */
 void vlapic_set_irq(struct vcpu *vcpu, uint8_t vector);
+/*
+ * Deliver the message-signalled interrupt @data written to @addr (SDM
+ * Vol. 3A 11.11) to the vCPUs it addresses; any CPU may call this.
+ * Fixed and lowest-priority messages are delivered, the latter to one
+ * vCPU. Returns -EINVAL, delivering nothing, for an address outside
+ * 0xFEExxxxx, a vector below 16 or another delivery mode: the caller
+ * says so once, naming its device.
+ */
+int vlapic_deliver_msi(struct vm *vm, uint64_t addr, uint32_t data);
 /* Highest requested vector the priorities let through, or -1. */
 int vlapic_pending(struct vcpu *vcpu);
 /* The guest is being given @vector: request -> in service. */

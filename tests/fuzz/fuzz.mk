@@ -26,6 +26,10 @@ FUZZ_TARGETS += loader_linux
 fuzz_loader_linux_SRCS := core/loader_linux.c core/loader.c core/loader_elf.c core/loader_mb.c core/loader_mb2.c
 FUZZ_TARGETS += virtq
 fuzz_virtq_SRCS := vdev/virtq.c
+# The target #includes vdev/vpci.c (its state, its static functions).
+FUZZ_TARGETS += vpci
+fuzz_vpci_SRCS :=
+$(BUILD)/fuzz/vpci: vdev/vpci.c vdev/vpci.h vdev/vlapic.h vdev/acpi_pm.h
 # Optional, per target: a libFuzzer dictionary of words the parser looks
 # for, and a directory of seed inputs. Random mutation alone takes long
 # to build a whole valid VM section, and without one the checks on valid

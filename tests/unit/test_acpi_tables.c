@@ -387,6 +387,7 @@ TEST(facs_and_dsdt)
 	struct guest_acpi_desc d = std_desc(2);
 	uint64_t f, facs, dsdt;
 
+	d.ecam_base = 0;                        /* no PCI: no \_SB */
 	CHECK_EQ(build_and_parse(&d), 0);
 	f = fadt_pa();
 	/* 5.2.9: at most one of FIRMWARE_CTRL and X_FIRMWARE_CTRL non-zero. */
@@ -402,6 +403,101 @@ TEST(facs_and_dsdt)
 	check_table(dsdt, "DSDT", 2);
 	CHECK_EQ(rd32(dsdt + H_LENGTH), 36 + sizeof(aml));
 	CHECK(memcmp(ram + dsdt + 36, aml, sizeof(aml)) == 0);
+}
+
+static void check_einval(const struct guest_acpi_desc *d, const char *msg);
+
+/* The DSDT's AML after the header, and its length. */
+static const uint8_t *dsdt_aml(uint32_t *len)
+{
+	uint64_t dsdt = rd32(fadt_pa() + F_DSDT);
+
+	check_table(dsdt, "DSDT", 2);
+	*len = rd32(dsdt + H_LENGTH) - 36;
+	return ram + dsdt + 36;
+}
+
+#define S0_S5_LEN 25                    /* Name(_S0_...) Name(_S5_...), as above */
+
+/*
+ * \_SB.PCI0 and \_SB.MRES, byte for byte as ACPI 6.4 chapters 6 and 20
+ * encode them (what iasl makes of the ASL in the comments).
+ */
+TEST(dsdt_pci_root_and_ecam_resource)
+{
+	static const uint8_t aml[] = {
+		0x10, 0x42, 0x09, '\\', '_', 'S', 'B', '_',        /* Scope(\_SB), 146 bytes */
+		0x5b, 0x82, 0x4b, 0x05, 'P', 'C', 'I', '0',         /* Device(PCI0), 91 bytes */
+		0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x08,   /* EisaId("PNP0A08") */
+		0x08, '_', 'C', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03,   /* EisaId("PNP0A03") */
+		0x08, '_', 'U', 'I', 'D', 0x00,
+		0x08, '_', 'B', 'B', 'N', 0x00,
+		0x08, '_', 'C', 'R', 'S', 0x11, 0x2f, 0x0a, 0x2c,   /* Buffer(44) */
+		/* WordBusNumber(ResourceProducer, MinFixed, MaxFixed, PosDecode, 0, 0, 0, 0, 1) */
+		0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x01, 0x00,
+		/* DWordMemory(ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable,
+		 *	       ReadWrite, 0, 0xC0000000, 0xDFFFFFFF, 0, 0x20000000) */
+		0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xff, 0xdf, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x20,
+		0x79, 0x00,                                          /* EndTag */
+		0x5b, 0x82, 0x2c, 'M', 'R', 'E', 'S',               /* Device(MRES), 44 bytes */
+		0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0c, 0x02,   /* EisaId("PNP0C02") */
+		0x08, '_', 'U', 'I', 'D', 0x00,
+		0x08, '_', 'C', 'R', 'S', 0x11, 0x11, 0x0a, 0x0e,   /* Buffer(14) */
+		/* Memory32Fixed(ReadWrite, 0xE0000000, 0x100000) */
+		0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0x00, 0xe0, 0x00, 0x00, 0x10, 0x00,
+		0x79, 0x00,
+	};
+	struct guest_acpi_desc d = std_desc(1);
+	const uint8_t *p;
+	uint32_t len;
+
+	d.ecam_base = 0xe0000000;
+	d.bus_end = 0;
+	d.pci_root = true;
+	d.pci_mem_base = 0xc0000000;
+	d.pci_mem_size = 0x20000000;
+	CHECK_EQ(build_and_parse(&d), 0);
+	CHECK(info.s5_valid);                   /* the host parser still finds \_S5 */
+	CHECK_EQ(info.nmcfg, 1);
+	p = dsdt_aml(&len);
+	CHECK_EQ(len, S0_S5_LEN + sizeof(aml));
+	CHECK(memcmp(p + S0_S5_LEN, aml, sizeof(aml)) == 0);
+}
+
+/* No PCI hole: the root bridge decodes its buses but no memory; no ECAM to reserve. */
+TEST(dsdt_pci_root_without_window)
+{
+	static const uint8_t crs[] = {
+		0x08, '_', 'C', 'R', 'S', 0x11, 0x15, 0x0a, 0x12,
+		0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x01, 0x00, 0x79, 0x00,
+	};
+	struct guest_acpi_desc d = std_desc(1);
+	const uint8_t *p;
+	uint32_t len;
+
+	d.ecam_base = 0;
+	d.bus_end = 0;
+	d.pci_root = true;
+	CHECK_EQ(build_and_parse(&d), 0);
+	CHECK_EQ(info.nmcfg, 0);
+	p = dsdt_aml(&len);
+	CHECK_EQ(len, S0_S5_LEN + 8 + 8 + 10 + 10 + 6 + 6 + sizeof(crs));
+	CHECK_EQ(p[S0_S5_LEN], 0x10);          /* Scope */
+	CHECK(memcmp(p + S0_S5_LEN + 12, "PCI0", 4) == 0);
+	CHECK(memcmp(p + len - sizeof(crs), crs, sizeof(crs)) == 0);
+
+	d.pci_mem_base = 0xf0000000;            /* a window must end below 4 GiB */
+	d.pci_mem_size = 0x10000000;
+	CHECK_EQ(build_and_parse(&d), 0);
+	d.pci_mem_size = 0x10001000;
+	check_einval(&d, "runs past 4 GiB");
+	d.pci_mem_size = 0;
+	d.bus_start = 1;
+	check_einval(&d, "end below start");
 }
 
 /* ---- MCFG, roots, RSDP --------------------------------------------------- */
@@ -686,6 +782,8 @@ int main(void)
 	RUN(fadt_bytes);
 	RUN(fadt_24bit_timer_no_rtc);
 	RUN(facs_and_dsdt);
+	RUN(dsdt_pci_root_and_ecam_resource);
+	RUN(dsdt_pci_root_without_window);
 	RUN(mcfg);
 	RUN(rsdp_and_roots);
 	RUN(rsdt_path);

@@ -153,11 +153,15 @@ static void bz_build(uint8_t sects)
 	put32(H_KERNEL_INFO, 0x1234);
 }
 
+/* A window load_full() passes for the e820 map to reserve (the PCI ECAM). */
+static uint64_t reserved_gpa, reserved_size;
+
 static int load_full(uint64_t ram_size, const char *cmdline, size_t ilen, uint64_t rsdp)
 {
 	struct guest_load_args a = {
 		.image = img, .image_len = img_len, .cmdline = cmdline,
 		.vm_id = 1, .ncpus = 2,
+		.reserved_gpa = reserved_gpa, .reserved_size = reserved_size,
 	};
 
 	memset(ram, POISON, RAM_SIZE);
@@ -350,6 +354,24 @@ TEST(e820_describes_exactly_the_ram)
 		CHECK_EQ(ram32(ZP + ZP_E820_TABLE + 76), 1);
 		CHECK(ram_is(ZP + ZP_E820_TABLE + 80, 20, 0));
 	}
+}
+
+/* The ECAM window above RAM, reserved after it, so that Linux uses it. */
+TEST(e820_reserves_the_window_it_is_given)
+{
+	bz_build(4);
+	reserved_gpa = 0xe0000000;
+	reserved_size = MiB;
+	CHECK_EQ(load_full(RAM_SIZE, "", 0, 0), 0);
+	reserved_gpa = reserved_size = 0;
+	CHECK_EQ(ram[ZP + ZP_E820_ENTRIES], 5);
+	CHECK_EQ(ram64(ZP + ZP_E820_TABLE + 60), 0x100000);
+	CHECK_EQ(ram64(ZP + ZP_E820_TABLE + 68), RAM_SIZE - 0x100000);
+	CHECK_EQ(ram32(ZP + ZP_E820_TABLE + 76), 1);
+	CHECK_EQ(ram64(ZP + ZP_E820_TABLE + 80), 0xe0000000);
+	CHECK_EQ(ram64(ZP + ZP_E820_TABLE + 88), MiB);
+	CHECK_EQ(ram32(ZP + ZP_E820_TABLE + 96), 2);
+	CHECK(ram_is(ZP + ZP_E820_TABLE + 100, 20, 0));
 }
 
 TEST(acpi_rsdp_only_when_given)
@@ -714,6 +736,7 @@ int main(void)
 	RUN(identity_tables);
 	RUN(boot_params_byte_by_byte);
 	RUN(e820_describes_exactly_the_ram);
+	RUN(e820_reserves_the_window_it_is_given);
 	RUN(acpi_rsdp_only_when_given);
 	RUN(initrd_at_top_of_ram);
 	RUN(initrd_below_initrd_addr_max);
