@@ -9,6 +9,7 @@
 #include "arch/x86/lapic.h"
 #include "arch/x86/virt.h"
 #include "boot/mb2.h"
+#include "core/console_input.h"
 #include "core/errno.h"
 #include "core/options.h"
 #include "core/pcpu.h"
@@ -40,6 +41,11 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 struct vcpu *vm_vcpu_of_cpu(unsigned cpu)
 {
 	return cpu < MAX_CPUS ? pcpus[cpu].vcpu : NULL;
+}
+
+struct vm *vm_get(unsigned id)
+{
+	return id < CONFIG_MAX_VMS && vms[id].cfg ? &vms[id] : NULL;
 }
 
 unsigned vm_count_running(void)
@@ -248,6 +254,8 @@ static __noreturn void vm_stop(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 
 	vm->state = VM_STOPPED;
+	/* Before the NMIs: a vCPU they halt may hold this VM's console lock. */
+	console_input_vm_stopped(vm);
 	vm_stop_others(vcpu);
 	pr_info("vm %s: stopped (%llu exits; unclaimed ports: %llu reads, %llu writes)\n",
 		vm->name, (unsigned long long)vcpu->exits,

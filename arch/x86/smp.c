@@ -12,6 +12,7 @@
 #include "arch/x86/virt_probe.h"
 #include "arch/x86/virt.h"
 #include "boot/layout.h"
+#include "core/console_input.h"
 #include "core/errno.h"
 #include "core/pcpu.h"
 #include "core/printk.h"
@@ -190,6 +191,7 @@ void cpu_run_vcpu(void)
 			return;
 		asm volatile("sti; hlt; cli" ::: "memory");
 	}
+	console_input_check(v);   /* the console focus VM's CPU starts polling */
 	if (!v->idx)
 		pr_info("vm %s: entering the guest %llu TSC ticks after hypervisor entry "
 			"(TSC %llu)\n", v->vm->name, (unsigned long long)(rdtsc() - boot_tsc),

@@ -78,9 +78,14 @@ void trap_handler(struct trap_frame *f)
 	if (f->vector == VEC_NMI) {
 		if (panic_in_progress())
 			panic_stop_this_cpu();
-		/* The NMI that stops a VM's other vCPUs (core/vm.c). */
-		if (this_cpu()->vcpu && this_cpu()->vcpu->vm->state == VM_STOPPED)
-			cpu_halt_forever();
+		/* The NMI that stops a VM's other vCPUs (core/vm.c); it waits
+		 * while this CPU holds locks others need (stop_hold). */
+		if (this_cpu()->vcpu && this_cpu()->vcpu->vm->state == VM_STOPPED) {
+			if (!this_cpu()->stop_hold)
+				cpu_halt_forever();
+			this_cpu()->stop_pending = true;
+			return;
+		}
 		pr_warn("NMI received on cpu%u at rip=%#llx; continuing\n", this_cpu_id(),
 			(unsigned long long)f->rip);
 		return;
