@@ -177,14 +177,15 @@ void console_input_check(struct vcpu *vcpu)
 
 void console_input_start(void)
 {
-	if (!uart_enabled())
+	struct vm *first = focus_next(NULL);
+
+	if (!uart_enabled() || !first)
 		return;
 	poll_ticks = tsc_khz_get() * CONSOLE_POLL_US / 1000;
 	spin_lock(&input_lock);
-	focus_set(focus_next(NULL));
+	focus_set(first);
 	spin_unlock(&input_lock);
-	if (focus)
-		console_keys_help();
+	console_keys_help();
 }
 
 void console_input_vm_stopped(struct vm *vm)

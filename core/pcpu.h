@@ -23,7 +23,7 @@ struct pcpu {
 	struct vcpu *vcpu;        /* what this CPU runs, or NULL */
 	/* The NMI that stops this CPU's VM waits while stop_hold is non-zero
 	 * (core/console_input.c); stop_pending says it came. */
-	unsigned stop_hold;
+	volatile unsigned stop_hold;
 	volatile bool stop_pending;
 	struct pcpu_arch arch;
 } __aligned(4096);
