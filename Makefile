@@ -6,7 +6,7 @@ CC       := gcc
 HOSTCC   ?= gcc
 PYTHON   := /usr/bin/python3
 EMU      ?=
-CPUS     ?= 2
+CPUS     ?= 3
 MEM      ?= 512
 CMDLINE  ?= console=com1 loglevel=info
 CONFIG   ?= configs/default.conf
@@ -56,14 +56,22 @@ deps:
 	@tools/deps.sh build
 
 # The ISO carries CONFIG (CONFIG= for none) and every image it names.
-iso: $(BUILD)/hv.elf guests
+# Images under build/linux/ that it names are made by
+# tests/linux/build-guest.sh (as root) when they are missing.
+CONFIG_LINUX := $(if $(CONFIG),$(shell sed -n -E 's/^[[:space:]]*(kernel|initrd)[[:space:]]*=[[:space:]]*"*(build\/linux\/[^"\#[:space:]]*).*/\2/p' $(CONFIG) 2>/dev/null))
+
+build/linux/%:
+	sh tests/linux/build-guest.sh
+
+iso: $(BUILD)/hv.elf guests $(CONFIG_LINUX)
 	@tools/deps.sh iso
 	tools/mkiso.sh $(BUILD)/hv.iso $(BUILD)/hv.elf "$(CMDLINE)" \
 		$(if $(CONFIG),$$(tools/config-modules.sh $(CONFIG)))
 
 run: iso
 	@tools/deps.sh run
-	tools/run.sh $(BUILD)/hv.iso "$(EMU)" "$(CPUS)" "$(MEM)"
+	HV_RUN_LINUX=$(if $(CONFIG_LINUX),yes,no) \
+		tools/run.sh $(BUILD)/hv.iso "$(EMU)" "$(CPUS)" "$(MEM)"
 
 # --- Host unit tests ---------------------------------------------------------
 # Each tests/unit/<name>.mk adds <name> to UNIT_TESTS and sets

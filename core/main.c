@@ -17,6 +17,7 @@
 #include "boot/mb2.h"
 #include "core/config.h"
 #include "core/console.h"
+#include "core/console_input.h"
 #include "core/options.h"
 #include "core/panic.h"
 #include "core/pcpu.h"
@@ -243,6 +244,7 @@ __noreturn void boot_main(uint32_t magic, uint32_t mbi_phys)
 	iommu_init();
 	virt_select();
 	nvms = boot_create_vms(&boot_info);
+	console_input_start();
 	boot_summary();
 	if (hv_opts.selftest)
 		selftest_run(hv_opts.selftest, hv_opts.selftest_len);

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include "core/types.h"
+#include "core/termfilter.h"
 
 enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
@@ -19,6 +20,22 @@ void vprintk(enum log_level level, const char *fmt, va_list ap);
 #define pr_warn(...) printk(LOG_WARN, __VA_ARGS__)
 #define pr_info(...) printk(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) printk(LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * A live line (core/printk.c): output printed as it comes, through the
+ * terminal filter, on lines prefixed "[NAME] ". Zero it to start; it
+ * keeps the open line's text to repeat it when other output cut it.
+ */
+struct printk_live {
+	struct termfilter tf;
+	uint16_t len;
+	bool overflow;           /* the open line outgrew text[] */
+	char text[200];
+};
+
+/* Print @n bytes of @l's stream; with @n = 0, show its open line again
+ * if other output has cut it. At LOG_INFO. */
+void printk_live(struct printk_live *l, const char *name, const char *s, size_t n);
 
 /* Format into a buffer; always NUL-terminates when size > 0. */
 int snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);

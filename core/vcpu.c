@@ -4,11 +4,13 @@
  * checked here; the back-end has only decoded it.
  */
 #include "arch/x86/virt.h"
+#include "core/console_input.h"
 #include "core/errno.h"
 #include "core/guest_abi.h"
 #include "core/printk.h"
 #include "core/string.h"
 #include "core/vm.h"
+#include "vdev/vlapic.h"
 #include "vdev/vm_console.h"
 
 #define EXC_UD 6
@@ -25,6 +27,14 @@ void vcpu_handle_pio(struct vcpu *vcpu, uint16_t port, uint8_t size, bool write)
 		return;
 	/* IN to EAX zero-extends into RAX; to AL or AX it merges (SDM Vol. 2A "IN"). */
 	r->rax = size == 4 ? (uint32_t)a.value : (r->rax & ~mask) | (a.value & mask);
+}
+
+void vcpu_timers_check(struct vcpu *vcpu)
+{
+	/* The vLAPIC re-arms the host timer whatever happens, which keeps
+	 * the console poll's deadline in it too (lapic_timer_arm). */
+	vlapic_timer_check(vcpu);
+	console_input_check(vcpu);
 }
 
 void vcpu_dump_gprs(const struct guest_regs *r)

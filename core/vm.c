@@ -10,6 +10,7 @@
 #include "arch/x86/smp.h"
 #include "arch/x86/virt.h"
 #include "boot/mb2.h"
+#include "core/console_input.h"
 #include "core/errno.h"
 #include "core/options.h"
 #include "core/pcpu.h"
@@ -43,6 +44,11 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 struct vcpu *vm_vcpu_of_cpu(unsigned cpu)
 {
 	return cpu < MAX_CPUS ? pcpus[cpu].vcpu : NULL;
+}
+
+struct vm *vm_get(unsigned id)
+{
+	return id < CONFIG_MAX_VMS && vms[id].cfg ? &vms[id] : NULL;
 }
 
 unsigned vm_count_running(void)
@@ -251,22 +257,6 @@ static void vm_print_exit_stats(struct vcpu *vcpu)
 		pr_info("vm %s: vcpu%u exits by reason: %s\n", vcpu->vm->name, vcpu->idx, line);
 }
 
-static __noreturn void vm_stop(struct vcpu *vcpu)
-{
-	vm_print_exit_stats(vcpu);
-	struct vm *vm = vcpu->vm;
-
-	vm->state = VM_STOPPED;
-	vm_kick_others(vcpu);
-	pr_info("vm %s: stopped (%llu exits; unclaimed ports: %llu reads, %llu writes)\n",
-		vm->name, (unsigned long long)vcpu->exits,
-		(unsigned long long)vm->pio.unclaimed_reads,
-		(unsigned long long)vm->pio.unclaimed_writes);
-	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0)
-		vm_on_all_stopped();
-	cpu_halt_forever();
-}
-
 /* Wait until every other vCPU has parked, kicking them again each ms. */
 static bool vm_gather(struct vcpu *self)
 {
@@ -281,6 +271,46 @@ static bool vm_gather(struct vcpu *self)
 		}
 	}
 	return false;
+}
+
+/*
+ * Move a running VM to @to. The vCPU that does so owns the stop or
+ * restart; any other that tries at the same time (two vCPUs crashing at
+ * once) parks with the rest. A restart's owner may still turn it into a
+ * stop.
+ */
+static void vm_claim(struct vcpu *vcpu, enum vm_state to)
+{
+	struct vm *vm = vcpu->vm;
+	enum vm_state from = VM_RUNNING;
+
+	if (vm->state == VM_RESTARTING && vm->owner == vcpu) {
+		__atomic_store_n(&vm->state, to, __ATOMIC_RELEASE);
+		return;
+	}
+	if (!__atomic_compare_exchange_n(&vm->state, &from, to, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		vm_park(vcpu);
+	vm->owner = vcpu;
+}
+
+static __noreturn void vm_stop(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	vm_claim(vcpu, VM_STOPPED);
+	vm_print_exit_stats(vcpu);
+	console_input_vm_stopped(vm);
+	if (!vm_gather(vcpu))
+		pr_warn("vm %s: its other vCPUs did not stop within %u ms\n", vm->name,
+			VM_GATHER_TIMEOUT_MS);
+	pr_info("vm %s: stopped (%llu exits; unclaimed ports: %llu reads, %llu writes)\n",
+		vm->name, (unsigned long long)vcpu->exits,
+		(unsigned long long)vm->pio.unclaimed_reads,
+		(unsigned long long)vm->pio.unclaimed_writes);
+	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0)
+		vm_on_all_stopped();
+	cpu_halt_forever();
 }
 
 /* Every vCPU back to its power-on state: the BSP at the image's entry,
@@ -302,15 +332,14 @@ static __noreturn void vcpu_restart(struct vcpu *vcpu)
 	virt->vcpu_run(vcpu);
 }
 
+/* Counted once; the owner of a restart waits for the count. */
 void vm_park(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
-	if (vm->state == VM_RESTARTING) {
-		__atomic_add_fetch(&vm->parked, 1, __ATOMIC_ACQ_REL);
-		while (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_RESTARTING)
-			cpu_relax();
-	}
+	__atomic_add_fetch(&vm->parked, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_RESTARTING)
+		cpu_relax();
 	if (vm->state == VM_STOPPED)
 		cpu_halt_forever();
 	vcpu_restart(vcpu);
@@ -318,19 +347,14 @@ void vm_park(struct vcpu *vcpu)
 
 /*
  * The vCPU that asks for the restart gathers the others, reloads the
- * image and resets the devices while they wait, then lets them go. If
- * another vCPU got there first (two vCPUs triple-faulting at once), this
- * one just waits with the rest.
+ * image and resets the devices while they wait, then lets them go.
  */
 static __noreturn void vm_restart(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
-	enum vm_state running = VM_RUNNING;
 	const struct unit *u;
 
-	if (!__atomic_compare_exchange_n(&vm->state, &running, VM_RESTARTING, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		vm_park(vcpu);
+	vm_claim(vcpu, VM_RESTARTING);
 	if (++vm->restarts > VM_RESTART_LIMIT) {
 		pr_err("vm %s: restarted too often; stopping instead\n", vm->name);
 		vm_stop(vcpu);
@@ -350,6 +374,7 @@ static __noreturn void vm_restart(struct vcpu *vcpu)
 			u->vm_reset(vm);
 	vm_reset_vcpus(vm);
 	vm->parked = 0;
+	vm->owner = NULL;
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
 	vcpu_restart(vcpu);
 }

@@ -64,7 +64,8 @@ struct vm {
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nvcpus;
 	unsigned restarts;
-	unsigned parked;           /* vCPUs waiting in vm_park() for a restart */
+	unsigned parked;           /* vCPUs that reached vm_park() */
+	struct vcpu *owner;        /* the vCPU stopping or restarting the VM */
 	struct vm_uart *uart;
 };
 
@@ -85,6 +86,9 @@ unsigned vm_create_all(struct config *cfg, const char *file, const struct boot_i
 /* The vCPU this physical CPU runs, or NULL. */
 struct vcpu *vm_vcpu_of_cpu(unsigned cpu);
 unsigned vm_count_running(void);
+/* The VM with @id (its place in the configuration), or NULL if it was
+ * never set up; check its state. */
+struct vm *vm_get(unsigned id);
 /* Called once the last running VM has stopped (core/main.c). */
 void vm_on_all_stopped(void);
 
@@ -119,6 +123,12 @@ static inline bool vm_wants_park(const struct vcpu *vcpu)
 /* Generic handlers the back-end calls with decoded requests. */
 /* IN or OUT of @size bytes at @port through RAX (the back-end steps over it). */
 void vcpu_handle_pio(struct vcpu *vcpu, uint16_t port, uint8_t size, bool write);
+/*
+ * After a host interrupt or a HLT, on the vCPU's own CPU: whatever shares
+ * the host timer (the vLAPIC timer, the console input poll) runs if due
+ * and arms the timer again.
+ */
+void vcpu_timers_check(struct vcpu *vcpu);
 /* Print the general registers after a crash. */
 void vcpu_dump_gprs(const struct guest_regs *r);
 void vcpu_handle_hypercall(struct vcpu *vcpu);

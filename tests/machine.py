@@ -2,7 +2,9 @@
 
 A Machine boots one ISO in one emulator (QEMU TCG with BIOS or OVMF,
 nested KVM, or Bochs), sends the guest's COM1 to a file, and lets a test
-wait for lines on it. The emulator runs in its own process group and is
+wait for lines on it. With console_input=True a test can also type on
+COM1 (Machine.send): QEMU's COM1 is then its stdin and stdout, Bochs's a
+pseudo-terminal whose output a thread copies to the same file. The emulator runs in its own process group and is
 always killed with that group: by Machine.kill(), by the pytest fixture's
 teardown, at interpreter exit, and by the kernel (PR_SET_PDEATHSIG) if
 the test process itself dies.
@@ -20,7 +22,9 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
+import tty
 from pathlib import Path
 
 import pytest
@@ -190,7 +194,7 @@ class Machine:
 
     def __init__(self, backend, iso, workdir, *, cpus=1, mem=256,
                  extra_args=(), no_reboot=True, bochs_ips=None,
-                 bochs_config=(), env=None):
+                 bochs_config=(), env=None, console_input=False):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; want one of {BACKENDS}")
         self.backend = backend
@@ -203,6 +207,9 @@ class Machine:
         self.bochs_ips = bochs_ips or BOCHS_IPS
         self.bochs_config = list(bochs_config)
         self.env = env
+        self.console_input = console_input
+        self._pty = None          # Bochs with console input: (master, slave)
+        self._pump = None
         self.serial_path = self.workdir / "serial.log"
         self.emu_out_path = self.workdir / "emulator.out"
         self.bochs_log_path = self.workdir / "bochs.log"
@@ -218,9 +225,10 @@ class Machine:
     # -- starting and stopping --
 
     def _qemu_cmd(self):
+        serial = "stdio" if self.console_input else f"file:{self.serial_path}"
         cmd = ["qemu-system-x86_64", "-M", "q35", "-smp", str(self.cpus),
                "-m", str(self.mem), "-display", "none", "-monitor", "none",
-               "-serial", f"file:{self.serial_path}", "-nic", "none",
+               "-serial", serial, "-nic", "none",
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
                "-cdrom", str(self.iso)]
         if self.no_reboot:
@@ -246,7 +254,8 @@ class Machine:
             f"vgaromimage: file={VGA_BIOS}",
             f'ata0-master: type=cdrom, path="{self.iso.resolve()}", status=inserted',
             "boot: cdrom",
-            f"com1: enabled=1, mode=file, dev={self.serial_path}",
+            (f"com1: enabled=1, mode=term, dev={os.ttyname(self._pty[1])}"
+             if self._pty else f"com1: enabled=1, mode=file, dev={self.serial_path}"),
             # Fixed time0 and sync=none: runs repeat instruction for instruction.
             "clock: sync=none, time0=946684800",
             'display_library: rfb, options="timeout=0"',
@@ -271,6 +280,8 @@ class Machine:
             p.unlink(missing_ok=True)
         self.serial_path.touch()
         if self.backend == "bochs":
+            if self.console_input:
+                self._start_pty()
             cmd = self._bochs_cmd()
             tool = "bochs"
         else:
@@ -281,14 +292,19 @@ class Machine:
         (self.workdir / "command").write_text(
             " ".join(_shell_quote(c) for c in cmd) + "\n")
         out = open(self.emu_out_path, "wb")
+        qemu_stdio = self.console_input and self.backend != "bochs"
+        serial = open(self.serial_path, "ab") if qemu_stdio else None
         try:
             self.proc = subprocess.Popen(
                 cmd, cwd=self.workdir,
-                stdin=subprocess.PIPE if self.backend == "bochs" else subprocess.DEVNULL,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_child_setup, env=self.env)
+                stdin=subprocess.PIPE if self.backend == "bochs" or qemu_stdio
+                else subprocess.DEVNULL,
+                stdout=serial or out, stderr=out if qemu_stdio else subprocess.STDOUT,
+                start_new_session=True, preexec_fn=_child_setup, env=self.env)
         finally:
             out.close()
+            if serial:
+                serial.close()
         _live.add(self)
         self._t0 = time.monotonic()
         if self.backend == "bochs":
@@ -301,9 +317,58 @@ class Machine:
                 pass
         return self
 
+    def _start_pty(self):
+        """Bochs's COM1 in term mode on a pseudo-terminal: a thread copies
+        what it prints to the serial log, send() writes to it."""
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        self._pty = (master, slave)
+
+        def pump():
+            with open(self.serial_path, "ab", buffering=0) as log:
+                while True:
+                    try:
+                        data = os.read(master, 4096)
+                    except OSError:        # EIO: no one has the slave open
+                        return
+                    if not data:
+                        return
+                    log.write(data)
+
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
+
+    def _stop_pty(self):
+        if not self._pty:
+            return
+        master, slave = self._pty
+        self._pty = None
+        os.close(slave)
+        if self._pump:
+            self._pump.join(timeout=5)
+        os.close(master)
+
+    def send(self, data, delay=0.02):
+        """Type @data (str or bytes) on COM1, one byte every @delay
+        seconds: a person types no faster, and a burst could overrun the
+        emulated UART's receive FIFO before the hypervisor reads it.
+        Needs console_input=True."""
+        if not self.console_input:
+            raise RuntimeError("start the machine with console_input=True to type on it")
+        if isinstance(data, str):
+            data = data.encode()
+        for b in data:
+            if self.backend == "bochs":
+                os.write(self._pty[0], bytes([b]))
+            else:
+                self.proc.stdin.write(bytes([b]))
+                self.proc.stdin.flush()
+            time.sleep(delay)
+
     def kill(self):
         """Kill the emulator and everything in its process group."""
         if self.proc is None:
+            self._stop_pty()
             return
         if self.proc.returncode is None:
             try:
@@ -323,6 +388,7 @@ class Machine:
                 pass
         if self.returncode is None:
             self.returncode = self.proc.returncode
+        self._stop_pty()
         _live.discard(self)
 
     def is_running(self):

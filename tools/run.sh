@@ -1,12 +1,17 @@
 #!/bin/bash
-# Boot an ISO in an emulator with the serial console on this terminal.
+# Boot an ISO in an emulator with the serial console on this terminal,
+# both ways: what is typed goes to the hypervisor's console input.
 #   tools/run.sh ISO EMU CPUS MEM
 # EMU: qemu (TCG, q35, legacy BIOS), qemu-uefi (same with OVMF), qemu-svm
 # (TCG with an AMD CPU model: guests run on the SVM back-end), kvm (nested
 # VT-x), bochs (emulates VMX), or empty for the best available: kvm when
 # the host shows VT-x to us, else qemu-svm (QEMU is many times faster
-# than Bochs), else bochs.
-# QEMU: Ctrl-A X quits. Bochs: Ctrl-C quits.
+# than Bochs), else bochs. With HV_RUN_LINUX=yes (make run sets it when
+# CONFIG names a Linux guest under build/linux/) bochs comes before
+# qemu-svm: Linux guests boot on the VT-x back-end only, for now.
+# Ctrl-A x quits, in QEMU and in Bochs alike; Ctrl-C goes to the guest.
+# Bochs is interactive through tools/serial-relay.py when this is a
+# terminal; otherwise its serial output is only shown, and Ctrl-C quits.
 set -eu
 
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -27,6 +32,8 @@ have_kvm_vmx() {
 if [ -z "$emu" ]; then
 	if have_kvm_vmx; then
 		emu=kvm
+	elif [ "${HV_RUN_LINUX:-no}" = yes ] && command -v bochs >/dev/null 2>&1; then
+		emu=bochs
 	elif command -v qemu-system-x86_64 >/dev/null 2>&1; then
 		emu=qemu-svm
 	else
@@ -38,8 +45,12 @@ fi
 qemu_run() {
 	command -v qemu-system-x86_64 >/dev/null 2>&1 ||
 		die "qemu-system-x86_64 not found (tools/deps.sh run)"
+	# The serial line and QEMU's monitor share the terminal (Ctrl-A c
+	# switches); signal=off sends Ctrl-C to the guest instead of ending QEMU.
 	exec qemu-system-x86_64 -M q35 -smp "$cpus" -m "$mem" \
-		-display none -serial mon:stdio -no-reboot \
+		-display none -no-reboot \
+		-chardev stdio,id=con0,mux=on,signal=off \
+		-serial chardev:con0 -mon chardev=con0,mode=readline \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-cdrom "$iso" "$@"
 }
@@ -49,6 +60,13 @@ bochs_run() {
 	dir=$(cd "$(dirname "$iso")" && pwd)
 	rc=$dir/bochsrc serial=$dir/bochs-serial.txt
 	out=$dir/bochs-stdout.txt log=$dir/bochs.log
+	# On a terminal the relay gives Bochs's COM1 a pseudo-terminal (term
+	# mode) and this terminal to it; else COM1 writes to a file we follow.
+	if [ -t 0 ] && [ -t 1 ] && [ -x /usr/bin/python3 ]; then
+		relay=yes com1="mode=term, dev=@PTY@"
+	else
+		relay=no com1="mode=file, dev=$serial"
+	fi
 	# ips: with sync=none emulated time is instructions / ips, and the
 	# BIOS waits ~3.1 emulated seconds before booting the CD.
 	cat >"$rc" <<-RC
@@ -58,7 +76,7 @@ bochs_run() {
 		vgaromimage: file=/usr/share/vgabios/vgabios.bin
 		ata0-master: type=cdrom, path="$(cd "$(dirname "$iso")" && pwd)/$(basename "$iso")", status=inserted
 		boot: cdrom
-		com1: enabled=1, mode=file, dev=$serial
+		com1: enabled=1, $com1
 		clock: sync=none, time0=946684800
 		display_library: rfb, options="timeout=0"
 		sound: driver=dummy
@@ -74,6 +92,14 @@ bochs_run() {
 	: >"$serial"
 	# The debugger build stops at a prompt first: "c" starts the machine;
 	# EOF afterwards makes the debugger quit if it ever gets control back.
+	if [ "$relay" = yes ]; then
+		st=0
+		/usr/bin/python3 "$(dirname "$0")/serial-relay.py" --subst "$rc" --log "$serial" \
+			--out "$out" --stdin 'c\n' -- bochs -q -f "$rc" || st=$?
+		echo "run.sh: Bochs exited with status $st (log: $log, output: $out)" >&2
+		[ "$st" -le 1 ] || exit "$st"
+		return 0
+	fi
 	printf 'c\n' | bochs -q -f "$rc" >"$out" 2>&1 &
 	bpid=$!
 	tail -n +1 -f --pid="$bpid" "$serial" &

@@ -259,7 +259,7 @@ static uint64_t timer_divisor(const struct vlapic *l)
 static void timer_arm(struct vcpu *vcpu)
 {
 	if (vcpu->pcpu == this_cpu_id())
-		lapic_timer_arm(vl(vcpu)->timer_deadline);
+		lapic_timer_arm(LAPIC_TIMER_VLAPIC, vl(vcpu)->timer_deadline);
 }
 
 /* Start one-shot or periodic counting from the initial count. */

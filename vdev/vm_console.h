@@ -1,9 +1,13 @@
-/* A VM's console output, line-buffered and prefixed with its name. */
+/* A VM's console output, prefixed with its name: line-buffered, or live
+ * while the VM has the console focus. */
 #ifndef VDEV_VM_CONSOLE_H
 #define VDEV_VM_CONSOLE_H
 
 #include "core/vm.h"
 
 void vm_console_putc(struct vm *vm, char c);
+/* @live: show @vm's output as it comes (it has the console focus), else
+ * a line at a time. Switching to live shows its pending text at once. */
+void vm_console_set_live(struct vm *vm, bool live);
 
 #endif

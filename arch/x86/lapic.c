@@ -6,6 +6,7 @@
 #include "arch/x86/lapic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/irq.h"
+#include "core/assert.h"
 #include "core/errno.h"
 #include "core/pcpu.h"
 #include "core/printk.h"
@@ -81,6 +82,7 @@ int lapic_init(void)
 		wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EXTD);
 	lapic_write(REG_TPR, 0);
 	lapic_write(REG_LVT_TIMER, LVT_MASKED);
+	this_cpu()->arch.timer_set_up = false;
 	lapic_write(REG_LVT_ERROR, LVT_MASKED);
 	lapic_write(REG_LVT_LINT0, LVT_MASKED);
 	/* LINT1 is NMI on PCs; keep it so a front-panel NMI still reaches us. */
@@ -155,10 +157,12 @@ int lapic_kick_init(void)
 }
 
 /*
- * The host timer that stands in for the vCPU's APIC timer: one-shot,
- * divide by 1, firing the kick vector, so that the CPU leaves its guest
- * (or its HLT) when a virtual timer is due. Its rate is measured once
- * against the TSC.
+ * The host timer, one-shot, divide by 1, firing the kick vector, so that
+ * the CPU leaves its guest (or its HLT) when something is due. Several
+ * users share it: the vCPU's APIC timer and the console input poll. Each
+ * CPU keeps a deadline per user and programs the earliest; whoever runs
+ * after the kick (vcpu_timers_check) looks at its own deadline and arms
+ * again. Its rate is measured once against the TSC.
  */
 #define REG_TIMER_INIT 0x380
 #define REG_TIMER_CUR 0x390
@@ -175,6 +179,7 @@ void lapic_timer_calibrate(void)
 		return;
 	lapic_write(REG_TIMER_DIV, 0xb);           /* divide by 1 */
 	lapic_write(REG_LVT_TIMER, LVT_MASKED);
+	this_cpu()->arch.timer_set_up = false;
 	lapic_write(REG_TIMER_INIT, 0xffffffffu);
 	t0 = rdtsc();
 	while (rdtsc() - t0 < khz * 10)            /* 10 ms */
@@ -185,7 +190,7 @@ void lapic_timer_calibrate(void)
 	pr_info("lapic: timer at %llu kHz\n", (unsigned long long)timer_khz);
 }
 
-void lapic_timer_arm(uint64_t tsc_deadline)
+static void lapic_timer_program(uint64_t tsc_deadline)
 {
 	uint64_t now = rdtsc(), khz = tsc_khz_get(), count;
 
@@ -194,7 +199,28 @@ void lapic_timer_arm(uint64_t tsc_deadline)
 		return;
 	}
 	count = tsc_deadline > now ? (tsc_deadline - now) * timer_khz / khz : 1;
-	lapic_write(REG_TIMER_DIV, 0xb);
-	lapic_write(REG_LVT_TIMER, kick_vector);   /* one-shot, unmasked */
+	if (!this_cpu()->arch.timer_set_up) {
+		lapic_write(REG_TIMER_DIV, 0xb);
+		lapic_write(REG_LVT_TIMER, kick_vector);   /* one-shot, unmasked */
+		this_cpu()->arch.timer_set_up = true;
+	}
 	lapic_write(REG_TIMER_INIT, (uint32_t)MIN(MAX(count, 1), 0xffffffffull));
+}
+
+void lapic_timer_arm(enum lapic_timer_user who, uint64_t tsc_deadline)
+{
+	uint64_t *d = this_cpu()->arch.timer_deadline, first = 0;
+
+	ASSERT(who < LAPIC_TIMER_USERS);
+	d[who] = tsc_deadline;
+	for (unsigned i = 0; i < LAPIC_TIMER_USERS; i++)
+		if (d[i] && (!first || d[i] < first))
+			first = d[i];
+	lapic_timer_program(first);
+}
+
+uint64_t lapic_timer_deadline(enum lapic_timer_user who)
+{
+	ASSERT(who < LAPIC_TIMER_USERS);
+	return this_cpu()->arch.timer_deadline[who];
 }

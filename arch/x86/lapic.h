@@ -23,8 +23,13 @@ int lapic_kick_init(void);
 uint32_t lapic_kick_vector(void);
 /* Measure the local APIC timer against the TSC (once, on the boot CPU). */
 void lapic_timer_calibrate(void);
-/* Kick this CPU at TSC value @tsc_deadline (0: never). */
-void lapic_timer_arm(uint64_t tsc_deadline);
+/* Who shares this CPU's one-shot host timer (arch/x86/lapic.c). */
+enum lapic_timer_user { LAPIC_TIMER_VLAPIC, LAPIC_TIMER_CONSOLE, LAPIC_TIMER_USERS };
+/* Kick this CPU at TSC value @tsc_deadline (0: never) for @who; the
+ * earliest deadline of all users is what the timer is set to. */
+void lapic_timer_arm(enum lapic_timer_user who, uint64_t tsc_deadline);
+/* What @who last asked for on this CPU (0: nothing). */
+uint64_t lapic_timer_deadline(enum lapic_timer_user who);
 /* Signal the end of the interrupt being handled on this CPU. */
 void lapic_eoi(void);
 

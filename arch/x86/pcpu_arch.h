@@ -3,6 +3,7 @@
 #define ARCH_X86_PCPU_ARCH_H
 
 #include "core/types.h"
+#include "arch/x86/lapic.h"
 
 /* 64-bit TSS, SDM Vol. 3A 8.7. */
 struct tss64 {
@@ -35,6 +36,8 @@ struct pcpu_arch {
 	struct tss64 tss;
 	struct virt_caps caps;
 	bool x2apic;
+	uint64_t timer_deadline[LAPIC_TIMER_USERS];   /* TSC; 0 = none */
+	bool timer_set_up;         /* divide and LVT written for the host timer */
 };
 
 #endif

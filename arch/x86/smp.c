@@ -12,6 +12,7 @@
 #include "arch/x86/virt_probe.h"
 #include "arch/x86/virt.h"
 #include "boot/layout.h"
+#include "core/console_input.h"
 #include "core/errno.h"
 #include "core/pcpu.h"
 #include "core/printk.h"
@@ -195,7 +196,8 @@ void cpu_run_vcpu(void)
 	}
 	if (v->idx)
 		cpu_wait_for_sipi(v);
-	else
+	console_input_check(v);   /* the console focus VM's CPU starts polling */
+	if (!v->idx)
 		pr_info("vm %s: entering the guest %llu TSC ticks after hypervisor entry "
 			"(TSC %llu)\n", v->vm->name, (unsigned long long)(rdtsc() - boot_tsc),
 			(unsigned long long)rdtsc());

@@ -250,9 +250,18 @@ static void svm_run_once(struct vcpu *vcpu)
 	s->vmcb->clean = CLEAN_ALL & ~s->dirty;
 	s->dirty = 0;
 	s->vmcb->rax = s->regs.rax;
-	asm volatile("clgi" ::: "memory");
+	/*
+	 * With V_INTR_MASKING the host's RFLAGS.IF at VMRUN decides whether
+	 * physical interrupts reach the CPU while the guest runs (APM Vol. 2
+	 * 15.21.1): with IF clear a host interrupt (the host timer, a kick)
+	 * would wait for the guest's next HLT. So IF is set, under GIF = 0
+	 * (15.17), which holds every interrupt until VMRUN sets GIF and
+	 * after #VMEXIT clears it again; they are taken (and exit the
+	 * guest) in the exit handlers' windows, as on VT-x.
+	 */
+	asm volatile("clgi; sti" ::: "memory");
 	svm_enter(s->vmcb_pa, host_area[cpu], &s->regs);
-	asm volatile("stgi" ::: "memory");
+	asm volatile("cli; stgi" ::: "memory");
 	s->regs.rax = s->vmcb->rax;
 	s->vmcb->tlb_control = 0;
 }

@@ -11,7 +11,6 @@
 #include "arch/x86/virt.h"
 #include "core/panic.h"
 #include "core/printk.h"
-#include "vdev/vlapic.h"
 
 #define EXC_UD 6
 #define EXC_GP 13
@@ -89,7 +88,7 @@ static void svm_hlt(struct vcpu *vcpu, struct vmcb *v)
 	svm_skip_instruction(vcpu);
 	if (!vcpu->irq_pending)
 		asm volatile("sti; hlt; cli" ::: "memory");
-	vlapic_timer_check(vcpu);
+	vcpu_timers_check(vcpu);
 }
 
 /* EXITINFO1 for IOIO, APM Vol. 2 15.10.2. */
@@ -140,7 +139,7 @@ static void svm_intr(struct vcpu *vcpu, struct vmcb *v)
 {
 	reinject(v);
 	asm volatile("sti; nop; cli" ::: "memory");
-	vlapic_timer_check(vcpu);
+	vcpu_timers_check(vcpu);
 }
 
 /* The NMI itself was taken by the host when GIF came back on (stgi). */

@@ -81,11 +81,9 @@ void trap_handler(struct trap_frame *f)
 		if (panic_in_progress())
 			panic_stop_this_cpu();
 		/* The NMI that stops or restarts a VM's other vCPUs (core/vm.c).
-		 * This CPU may hold a lock: halt for a stop; for a restart let
-		 * the check before the next VM entry park the vCPU. */
-		if (v && v->vm->state == VM_STOPPED)
-			cpu_halt_forever();
-		if (v && v->vm->state == VM_RESTARTING) {
+		 * This CPU may hold a lock: the check before the next VM entry
+		 * parks the vCPU instead (vm_park()). */
+		if (v && vm_wants_park(v)) {
 			v->irq_pending = true;
 			return;
 		}

@@ -1,6 +1,7 @@
 /*
- * 16550-compatible UART, polled transmit. Registers per the PC16550D
- * data sheet: THR/DLL at +0, IER/DLM at +1, FCR +2, LCR +3, MCR +4, LSR +5.
+ * 16550-compatible UART, polled transmit and receive. Registers per the
+ * PC16550D data sheet: THR/RBR/DLL at +0, IER/DLM at +1, FCR +2, LCR +3,
+ * MCR +4, LSR +5. The FIFOs are on (16 bytes, receive trigger at 1).
  */
 #include "arch/x86/uart.h"
 #include "arch/x86/cpu.h"
@@ -9,6 +10,7 @@
 #include "core/errno.h"
 
 #define UART_CLOCK 115200
+#define LSR_DR 0x01
 #define LSR_THRE 0x20
 
 static const uint16_t com_ports[] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -90,6 +92,19 @@ void uart_putc(char c)
 	while (!(inb(uart.port + 5) & LSR_THRE) && ++spins < 100000)
 		cpu_relax();
 	outb(uart.port, (uint8_t)c);
+}
+
+int uart_getc(void)
+{
+	uint8_t lsr;
+
+	if (!uart.enabled)
+		return -1;
+	lsr = inb(uart.port + 5);
+	/* A missing UART reads all ones: nothing was received. */
+	if (lsr == 0xff || !(lsr & LSR_DR))
+		return -1;
+	return inb(uart.port);
 }
 
 void console_putc(char c)

@@ -183,7 +183,7 @@ static void exit_ext_intr(struct vcpu *vcpu, struct guest_regs *r)
 	reinject_vectoring();
 	/* Let the host's own handler take the interrupt that caused the exit. */
 	asm volatile("sti; nop; cli" ::: "memory");
-	vlapic_timer_check(vcpu);
+	vcpu_timers_check(vcpu);
 }
 
 static void exit_exception(struct vcpu *vcpu, struct guest_regs *r)

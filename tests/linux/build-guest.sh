@@ -15,7 +15,9 @@
 # started", loads the modules of the PCI and virtio devices it finds, and
 # then either runs the command given as hv.cmd="..." (or hv.cmd='...')
 # on the kernel command line, prints "hv-linux: command done rc=N" and
-# powers off, or starts a shell on the console.
+# powers off, or prints "hv-linux: interactive shell ..." and starts a
+# login shell on the console with job control and the prompt
+# root@hv-linux:~#, again each time it exits.
 #
 # Packages are fetched with apt-get download and unpacked with dpkg -x:
 # neither the kernel nor busybox-static is installed on this machine
@@ -166,6 +168,9 @@ else
 	done
 	# The first console, in case the kernel's built-in initramfs lacks it.
 	mknod -m 600 "$root/dev/console" c 5 1
+	# Who root is, for the shell's prompt (\u, and ~ for \w) and for id.
+	echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
+	echo "root:x:0:" > "$root/etc/group"
 
 	want=
 	for m in $MODULES; do
@@ -222,6 +227,13 @@ case "$cmdline" in
 	;;
 esac
 
+# No hv.cmd: an interactive shell on the console (ttyS0), started again
+# when it exits. setsid and cttyhack give it the console as its
+# controlling terminal, for job control and Ctrl-C.
+hostname hv-linux
+cd /root
+export PS1='\u@\h:\w\$ '
+echo "hv-linux: interactive shell on the console (poweroff ends the VM)"
 while :; do
 	setsid cttyhack sh -l
 done

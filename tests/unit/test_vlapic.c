@@ -19,7 +19,7 @@ static unsigned kicks;
 unsigned int this_cpu_id(void) { return 63; }   /* not one of the vCPUs' */
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr) { (void)apic_id, (void)icr; kicks++; }
 uint32_t lapic_kick_vector(void) { return 0xf0; }
-void lapic_timer_arm(uint64_t tsc_deadline) { (void)tsc_deadline; }
+void lapic_timer_arm(enum lapic_timer_user who, uint64_t tsc_deadline) { (void)who; (void)tsc_deadline; }
 void vioapic_eoi(struct vm *v, uint8_t vector) { (void)v, (void)vector; }
 
 int io_register(struct io_bus *bus, uint64_t start, uint64_t size, io_handler_t handler,

@@ -1,0 +1,2 @@
+UNIT_TESTS += termfilter
+unit_termfilter_SRCS := core/termfilter.c
