@@ -70,8 +70,7 @@ iso: $(BUILD)/hv.elf guests $(CONFIG_LINUX)
 
 run: iso
 	@tools/deps.sh run
-	HV_RUN_LINUX=$(if $(CONFIG_LINUX),yes,no) \
-		tools/run.sh $(BUILD)/hv.iso "$(EMU)" "$(CPUS)" "$(MEM)"
+	tools/run.sh $(BUILD)/hv.iso "$(EMU)" "$(CPUS)" "$(MEM)"
 
 # --- Host unit tests ---------------------------------------------------------
 # Each tests/unit/<name>.mk adds <name> to UNIT_TESTS and sets

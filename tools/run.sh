@@ -6,9 +6,7 @@
 # (TCG with an AMD CPU model: guests run on the SVM back-end), kvm (nested
 # VT-x), bochs (emulates VMX), or empty for the best available: kvm when
 # the host shows VT-x to us, else qemu-svm (QEMU is many times faster
-# than Bochs), else bochs. With HV_RUN_LINUX=yes (make run sets it when
-# CONFIG names a Linux guest under build/linux/) bochs comes before
-# qemu-svm: Linux guests boot on the VT-x back-end only, for now.
+# than Bochs), else bochs.
 # Ctrl-A x quits, in QEMU and in Bochs alike; Ctrl-C goes to the guest.
 # Bochs is interactive through tools/serial-relay.py when this is a
 # terminal; otherwise its serial output is only shown, and Ctrl-C quits.
@@ -32,8 +30,6 @@ have_kvm_vmx() {
 if [ -z "$emu" ]; then
 	if have_kvm_vmx; then
 		emu=kvm
-	elif [ "${HV_RUN_LINUX:-no}" = yes ] && command -v bochs >/dev/null 2>&1; then
-		emu=bochs
 	elif command -v qemu-system-x86_64 >/dev/null 2>&1; then
 		emu=qemu-svm
 	else
