@@ -64,7 +64,11 @@ static int mmio_fetch(struct vcpu *vcpu, uint8_t *buf, size_t *got)
 	};
 	uint64_t rip = virt->get_reg(vcpu, VREG_CS_BASE) + virt->get_reg(vcpu, VREG_RIP);
 	struct guest_pf pf;
-	int err = guest_read_linear(&p, rip, GUEST_ACCESS_FETCH, buf, 15, got, &pf);
+	int err;
+
+	if (virt->exit_insn_bytes && (*got = virt->exit_insn_bytes(vcpu, buf, 15)))
+		return 0;
+	err = guest_read_linear(&p, rip, GUEST_ACCESS_FETCH, buf, 15, got, &pf);
 
 	if (err == -EFAULT && *got == 0) {
 		virt->inject_exception(vcpu, EXC_PF, true, pf.error);

@@ -29,7 +29,7 @@
 
 static paddr_t iopm, msrpm;        /* shared: every port exits; MSR allow-list */
 static paddr_t host_area[MAX_CPUS];
-static bool nrips;
+static bool nrips, decode_assists;
 
 bool svm_has_nrips(void)
 {
@@ -65,7 +65,23 @@ static int svm_global_init(void)
 		svm_pass_msr(pm, owned[i]);
 	cpuid_count(0x8000000a, 0, &r);
 	nrips = r.edx & (1u << 3);
+	decode_assists = r.edx & (1u << 7);
+	pr_info("svm: next-RIP %s, decode assists %s, %u ASIDs\n", nrips ? "yes" : "no",
+		decode_assists ? "yes" : "no", r.ebx);
 	return 0;
+}
+
+/* With decode assists a nested page fault carries the bytes the CPU
+ * fetched at RIP (APM Vol. 2 15.33.1); none when that fetch failed. */
+static size_t svm_exit_insn_bytes(struct vcpu *vcpu, uint8_t *buf, size_t max)
+{
+	const struct vmcb *v = to_svm(vcpu)->vmcb;
+	size_t n = MIN((size_t)v->insn_len, MIN(max, sizeof(v->insn_bytes)));
+
+	if (!decode_assists || v->exit_code != SVM_EXIT_NPF)
+		return 0;
+	memcpy(buf, v->insn_bytes, n);
+	return n;
 }
 
 static int svm_cpu_enable(void)
@@ -379,6 +395,7 @@ static struct virt_backend svm_backend = {
 	.skip_instruction = svm_skip_instruction,
 	.flush_npt = svm_flush_npt,
 	.exit_name = svm_exit_name,
+	.exit_insn_bytes = svm_exit_insn_bytes,
 };
 
 const struct virt_backend *svm_backend_get(void)

@@ -122,6 +122,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, g_pat) == 0x668, "VMCB layout");
 #define SVM_EXIT_IOIO 0x7b
 #define SVM_EXIT_MSR 0x7c
 #define SVM_EXIT_SHUTDOWN 0x7f
+#define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_VMMCALL 0x81
 #define SVM_EXIT_XSETBV 0x8d
 #define SVM_EXIT_NPF 0x400

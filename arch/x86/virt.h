@@ -41,6 +41,10 @@ struct virt_backend {
 	void (*skip_instruction)(struct vcpu *vcpu);
 	/* Drop cached guest translations after a change of the NPT. */
 	void (*flush_npt)(struct vcpu *vcpu);
+	/* Up to @max bytes of the instruction that caused the current exit,
+	 * as the CPU fetched them for it (AMD decode assists); 0 when it did
+	 * not, and the MMIO emulator fetches them itself. May be NULL. */
+	size_t (*exit_insn_bytes)(struct vcpu *vcpu, uint8_t *buf, size_t max);
 	/* The name of exit-counter slot @slot (vcpu->exit_counts). */
 	const char *(*exit_name)(unsigned slot);
 };
