@@ -338,7 +338,9 @@ static void common_write(struct virtio_dev *d, unsigned off, unsigned size, uint
  */
 static bool is_common_access(unsigned off, unsigned size)
 {
-	if (off >= CC_QUEUE_DESC && off < VIRTIO_PCI_COMMON_LEN)
+	if (off >= VIRTIO_PCI_COMMON_LEN)
+		return false;
+	if (off >= CC_QUEUE_DESC)
 		return (size == 4 && !(off & 3)) || (size == 8 && !(off & 7));
 	if (off < CC_MSIX_CONFIG)
 		return size == 4 && !(off & 3);
@@ -394,7 +396,11 @@ static enum io_result devcfg_access(struct virtio_dev *d, unsigned off, struct i
 {
 	if (off + a->size > d->ops->config_len || !d->ops->config_access)
 		return IO_UNHANDLED;
+	if (!a->write)
+		a->value = 0;
 	d->ops->config_access(d, off, a);
+	if (!a->write)
+		a->value &= size_mask(a->size);
 	return IO_HANDLED;
 }
 
