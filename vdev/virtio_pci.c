@@ -15,6 +15,7 @@
 #define VIRTIO_PCI_CAP_NOTIFY_CFG 2
 #define VIRTIO_PCI_CAP_ISR_CFG 3
 #define VIRTIO_PCI_CAP_DEVICE_CFG 4
+#define VIRTIO_PCI_CAP_PCI_CFG 5
 
 struct virtio_pci_cap {
 	uint8_t cap_vndr, cap_next, cap_len, cfg_type;
@@ -27,7 +28,21 @@ struct virtio_pci_notify_cap {
 	uint32_t notify_off_multiplier;
 } __packed;
 
+/* 4.1.4.9: a window into the BARs through configuration space. */
+struct virtio_pci_cfg_cap {
+	struct virtio_pci_cap cap;
+	uint8_t pci_cfg_data[4];
+} __packed;
+
+/* Offsets in struct virtio_pci_cfg_cap, and in virtio_dev.pcicfg (from 4). */
+#define PCICFG_BAR 4u
+#define PCICFG_OFFSET 8u
+#define PCICFG_LENGTH 12u
+#define PCICFG_DATA 16u
+#define PCICFG_END 20u
+
 BUILD_ASSERT(sizeof(struct virtio_pci_cap) == 16);
+BUILD_ASSERT(sizeof(struct virtio_pci_cfg_cap) == PCICFG_END);
 BUILD_ASSERT(sizeof(struct virtio_pci_notify_cap) == 20);
 
 /* Common configuration registers (4.1.4.3). */
@@ -425,6 +440,73 @@ static enum io_result virtio_pci_bar_access(struct vpci_dev *pci, unsigned bar, 
 	return IO_UNHANDLED;
 }
 
+/* ---- The PCI configuration access capability (4.1.4.9) ----------------- */
+
+static uint32_t pcicfg_u32(const struct virtio_dev *d, unsigned field)
+{
+	uint32_t v;
+
+	memcpy(&v, d->pcicfg + field - PCICFG_BAR, 4);
+	return v;
+}
+
+/*
+ * pci_cfg_data: an access of cap.length (1, 2 or 4, the offset aligned
+ * to it) at cap.offset of BAR cap.bar; anything else reads 0 and does
+ * nothing, as the driver's values are not usable (4.1.4.9.2).
+ */
+static void pcicfg_data_access(struct virtio_dev *d, struct io_access *a)
+{
+	uint32_t off, len;
+	uint8_t bar;
+	struct io_access ba = { .write = a->write, .value = a->value };
+
+	spin_lock(&d->lock);
+	bar = d->pcicfg[0];
+	off = pcicfg_u32(d, PCICFG_OFFSET);
+	len = pcicfg_u32(d, PCICFG_LENGTH);
+	spin_unlock(&d->lock);
+	if (!a->write)
+		a->value = 0;
+	if (bar != 0 || (len != 1 && len != 2 && len != 4) || (off & (len - 1)) ||
+	    off >= VIRTIO_PCI_BAR_SIZE)
+		return;
+	ba.size = (uint8_t)len;
+	ba.addr = d->pci.bar_addr[0] + off;
+	ba.value &= size_mask(len);
+	if (off >= VIRTIO_PCI_MSIX_TABLE)   /* vpci's own: not through this window */
+		return;
+	if (virtio_pci_bar_access(&d->pci, 0, off, &ba) == IO_HANDLED && !a->write)
+		a->value = ba.value & size_mask(len);
+}
+
+static bool virtio_pci_cfg_access(struct vpci_dev *pci, unsigned reg, struct io_access *a)
+{
+	struct virtio_dev *d = pci->priv;
+	unsigned at = reg - d->pcicfg_cap;
+
+	if (reg < d->pcicfg_cap + PCICFG_BAR || reg >= d->pcicfg_cap + PCICFG_END)
+		return false;
+	if (at >= PCICFG_DATA) {
+		if (at == PCICFG_DATA)
+			pcicfg_data_access(d, a);
+		else if (!a->write)
+			a->value = 0;
+		return true;
+	}
+	spin_lock(&d->lock);
+	if (!a->write) {
+		a->value = 0;
+		memcpy(&a->value, d->pcicfg + at - PCICFG_BAR, a->size);
+	} else {
+		for (unsigned i = 0; i < a->size; i++, at++)
+			if (at == PCICFG_BAR || at >= PCICFG_OFFSET)   /* not id, padding */
+				d->pcicfg[at - PCICFG_BAR] = (uint8_t)(a->value >> (8 * i));
+	}
+	spin_unlock(&d->lock);
+	return true;
+}
+
 /* ---- For device models --------------------------------------------------- */
 
 struct virtq *virtio_pci_queue(struct virtio_dev *d, unsigned n)
@@ -462,6 +544,19 @@ static int cap_add(struct virtio_dev *d, uint8_t type, uint32_t off, uint32_t le
 	return vpci_cap_add(&d->pci, &c, sizeof(c));
 }
 
+static int pcicfg_cap_add(struct virtio_dev *d)
+{
+	struct virtio_pci_cfg_cap c = {
+		.cap = { .cap_vndr = PCI_CAP_ID_VNDR, .cap_len = sizeof(c),
+			 .cfg_type = VIRTIO_PCI_CAP_PCI_CFG },
+	};
+	int off = vpci_cap_add(&d->pci, &c, sizeof(c));
+
+	if (off > 0)
+		d->pcicfg_cap = (uint8_t)off;
+	return off;
+}
+
 static int caps_add(struct virtio_dev *d)
 {
 	struct virtio_pci_notify_cap n = {
@@ -480,6 +575,8 @@ static int caps_add(struct virtio_dev *d)
 	if (err >= 0 && d->ops->config_len)
 		err = cap_add(d, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVCFG_OFF,
 			      d->ops->config_len);
+	if (err >= 0)
+		err = pcicfg_cap_add(d);
 	if (err >= 0)
 		err = vpci_msix_init(&d->pci, 1u + d->ops->num_queues, 0, VIRTIO_PCI_MSIX_TABLE,
 				     VIRTIO_PCI_MSIX_PBA);
@@ -514,6 +611,7 @@ int virtio_pci_add(struct vm *vm, struct virtio_dev *d)
 		.slot = VPCI_SLOT_AUTO,
 		.bar[0] = { VPCI_BAR_MEM64, false, VIRTIO_PCI_BAR_SIZE },
 		.bar_access = virtio_pci_bar_access,
+		.cfg_access = virtio_pci_cfg_access,
 		.priv = d,
 	};
 	err = caps_add(d);

@@ -5,7 +5,7 @@
  * function (4.1.2: vendor 0x1af4, device 0x1040 + type, revision 1),
  * one 64-bit memory BAR holding the four virtio structures and the
  * MSI-X table, the vendor-specific capabilities that point at them
- * (4.1.4), and runs the common configuration: feature negotiation, the
+ * (4.1.4) and the PCI configuration access capability, and runs the common configuration: feature negotiation, the
  * device status state machine, queue set-up and reset.
  *
  * BAR 0 (VIRTIO_PCI_BAR_SIZE):
@@ -120,6 +120,9 @@ struct virtio_dev {
 	volatile bool needs_reset;      /* DEVICE_NEEDS_RESET, the device's bit */
 	volatile uint8_t isr;
 	struct virtio_queue q[VIRTIO_PCI_QUEUES_MAX];
+	/* The PCI configuration access capability (4.1.4.9), under lock. */
+	uint8_t pcicfg_cap;             /* its offset in configuration space */
+	uint8_t pcicfg[16];             /* its bytes 4-19: bar, offset, length, data */
 };
 
 /*

@@ -255,7 +255,7 @@ TEST(ids_and_capabilities)
 	CHECK_EQ(dev.pci.revision, 1);
 	CHECK_EQ(dev.pci.bar[0].type, VPCI_BAR_MEM64);
 	CHECK_EQ(msix_nvec, 3);
-	CHECK_EQ(ncaps, 4);
+	CHECK_EQ(ncaps, 5);
 	c = (const void *)caps[0];
 	CHECK_EQ(c->cap_vndr, 0x09);
 	CHECK_EQ(c->cfg_type, VIRTIO_PCI_CAP_COMMON_CFG);
@@ -272,6 +272,10 @@ TEST(ids_and_capabilities)
 	CHECK_EQ(c->cfg_type, VIRTIO_PCI_CAP_DEVICE_CFG);
 	CHECK_EQ(c->offset, VIRTIO_PCI_DEVCFG_OFF);
 	CHECK_EQ(c->length, 8);
+	c = (const void *)caps[4];
+	CHECK_EQ(c->cfg_type, VIRTIO_PCI_CAP_PCI_CFG);
+	CHECK_EQ(c->cap_len, 20);
+	CHECK_EQ(dev.pci.cfg_access != NULL, 1);
 	CHECK_EQ(rd(CC_NUM_QUEUES, 2), 2);
 	CHECK_EQ(rd(VIRTIO_PCI_DEVCFG_OFF + 4, 4), 0x08070605);
 	CHECK_EQ(rd(VIRTIO_PCI_DEVCFG_OFF + 7, 1), 8);
@@ -518,6 +522,57 @@ TEST(config_change)
 	CHECK_EQ(nmsis, 1);
 }
 
+static uint64_t cfg_io(unsigned reg, unsigned size, bool write, uint64_t v)
+{
+	struct io_access a = { .addr = reg, .size = (uint8_t)size, .write = write, .value = v };
+
+	CHECK(dev.pci.cfg_access(&dev.pci, reg, &a));
+	return write ? 0 : a.value;
+}
+
+/* 4.1.4.9: the BAR through configuration space, as firmware uses it. */
+TEST(pci_cfg_window)
+{
+	unsigned cap;
+	struct io_access a = { .size = 4 };
+
+	setup();
+	cap = dev.pcicfg_cap;
+	CHECK_EQ(cap, VPCI_CAP_START + 4 * 20);
+	CHECK(!dev.pci.cfg_access(&dev.pci, cap, &a));      /* header: vpci's */
+	CHECK(!dev.pci.cfg_access(&dev.pci, cap + 20, &a));
+	cfg_io(cap + 4, 1, true, 0);
+	cfg_io(cap + 8, 4, true, CC_NUM_QUEUES);
+	cfg_io(cap + 12, 4, true, 2);
+	CHECK_EQ(cfg_io(cap + 8, 4, false, 0), CC_NUM_QUEUES);
+	CHECK_EQ(cfg_io(cap + 12, 2, false, 0), 2);
+	CHECK_EQ(cfg_io(cap + 16, 4, false, 0), 2);
+	/* A write reaches the common configuration. */
+	cfg_io(cap + 8, 4, true, CC_QUEUE_SELECT);
+	cfg_io(cap + 16, 4, true, 1);
+	CHECK_EQ(rd(CC_QUEUE_SELECT, 2), 1);
+	/* Device configuration, a byte. */
+	cfg_io(cap + 8, 4, true, VIRTIO_PCI_DEVCFG_OFF + 2);
+	cfg_io(cap + 12, 4, true, 1);
+	CHECK_EQ(cfg_io(cap + 16, 4, false, 0), 3);
+	/* Unusable settings read 0: a length of 3, misaligned, another BAR, MSI-X. */
+	cfg_io(cap + 12, 4, true, 3);
+	CHECK_EQ(cfg_io(cap + 16, 4, false, 0), 0);
+	cfg_io(cap + 12, 4, true, 4);
+	cfg_io(cap + 8, 4, true, 2);
+	CHECK_EQ(cfg_io(cap + 16, 4, false, 0), 0);
+	cfg_io(cap + 8, 4, true, 0);
+	cfg_io(cap + 4, 1, true, 2);
+	CHECK_EQ(cfg_io(cap + 16, 4, false, 0), 0);
+	cfg_io(cap + 4, 1, true, 0);
+	CHECK_EQ(cfg_io(cap + 16, 4, false, 0), 0);           /* device_feature_select */
+	cfg_io(cap + 8, 4, true, VIRTIO_PCI_MSIX_TABLE);
+	CHECK_EQ(cfg_io(cap + 16, 4, false, 0), 0);
+	/* id and padding stay read-only. */
+	cfg_io(cap + 4, 4, true, 0xffffffff);
+	CHECK_EQ(cfg_io(cap + 4, 4, false, 0), 0xff);
+}
+
 /* Whatever a guest writes anywhere in the BAR, nothing breaks. */
 TEST(hostile_writes)
 {
@@ -555,6 +610,7 @@ int main(void)
 	RUN(address_after_enable_rejected);
 	RUN(enable_before_features_ok);
 	RUN(config_change);
+	RUN(pci_cfg_window);
 	RUN(hostile_writes);
 	return unit_done();
 }
