@@ -55,7 +55,7 @@ $(BUILD)/fuzz/config.dict: tests/fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
 	@printf '"%s"\n' '[vm ' ']' '=' ' = ' ',' '-' '#' '\"' '\\\\' '\\\"' \
 		'cpus' 'memory' 'kernel' 'cmdline' 'console' 'on_crash' \
-		'on_poweroff' 'on_reboot' 'debug_exit' 'uart' 'none' 'stop' 'restart' \
+		'on_poweroff' 'on_reboot' 'debug_exit' 'virtio_rng' 'yes' 'no' 'uart' 'none' 'stop' 'restart' \
 		'0x' 'K' 'M' 'G' '2M' '64G' '0x3f8' '63' '64' > $@
 	@printf '"\\x0a"\n"\\x0d\\x0a"\n' >> $@
 
@@ -65,7 +65,7 @@ $(BUILD)/fuzz/seed-config/.stamp: tests/fuzz/fuzz.mk
 	@{ printf '%s\n' '# three VMs' '[vm a]' 'cpus = 0-1' 'memory = 64M' \
 		'kernel = a.elf' 'cmdline = "x y \" z \\ w"  # comment' \
 		'console = uart' 'on_crash = restart' 'on_poweroff = stop' \
-		'debug_exit = 0xf4' ''; \
+		'debug_exit = 0xf4' 'virtio_rng = yes' ''; \
 	  printf '%s\r\n' '[vm b-2]' 'cpus = 2,3' 'memory = 2M' 'kernel = b' \
 		'console = none' 'debug_exit = 0x3f8'; \
 	  printf '%s\n' '[vm C_3]' 'cpus=4' 'memory=1G'; \

@@ -80,6 +80,7 @@ static const char full_file[] =
 	"on_poweroff = stop\r\n"
 	"on_reboot = stop\r\n"
 	"debug_exit = 0xf4\r\n"
+	"virtio_rng = yes\r\n"
 	"   \t \r\n"
 	"[ vm  beta-2 ]\r\n"
 	"\tcpus=2-3 , 5\t# tab indented, range and list\r\n"
@@ -89,6 +90,7 @@ static const char full_file[] =
 	"console = none\r\n"
 	"on_crash = stop\r\n"
 	"on_poweroff = restart\r\n"
+	"virtio_rng = no\r\n"
 	"debug_exit = 0x3f8  # COM1 is free without a UART\r\n"
 	"# between sections\r\n"
 	"[vm Gamma_3]\r\n"
@@ -124,10 +126,11 @@ TEST(full_file)
 	CHECK_EQ(a->on_poweroff, VM_ACTION_STOP);
 	CHECK_EQ(a->on_reboot, VM_ACTION_STOP);
 	CHECK_EQ(a->debug_exit_port, 0xf4);
+	CHECK(a->virtio_rng);
 
 	CHECK_STR(b->name, "beta-2");
 	CHECK(b->valid);
-	CHECK_EQ(b->line, 14);
+	CHECK_EQ(b->line, 15);
 	CHECK_EQ(b->cpu_mask, 0x2c);
 	CHECK_EQ(b->memory, 1ull << 30);
 	CHECK_STR(b->kernel, "/boot/beta.elf");
@@ -137,10 +140,11 @@ TEST(full_file)
 	CHECK_EQ(b->on_poweroff, VM_ACTION_RESTART);
 	CHECK_EQ(b->on_reboot, VM_ACTION_RESTART);
 	CHECK_EQ(b->debug_exit_port, 0x3f8);
+	CHECK(!b->virtio_rng);
 
 	CHECK_STR(g->name, "Gamma_3");
 	CHECK(g->valid);
-	CHECK_EQ(g->line, 24);
+	CHECK_EQ(g->line, 26);
 	CHECK_EQ(g->cpu_mask, 0xc0);
 	CHECK_EQ(g->memory, 2ull << 30);
 	CHECK_STR(g->kernel, "g");
@@ -149,6 +153,7 @@ TEST(full_file)
 	CHECK_EQ(g->on_crash, VM_ACTION_RESTART);
 	CHECK_EQ(g->on_poweroff, VM_ACTION_RESTART);
 	CHECK_EQ(g->debug_exit_port, 501);
+	CHECK(!g->virtio_rng);
 }
 
 TEST(defaults)
@@ -163,6 +168,7 @@ TEST(defaults)
 	CHECK_EQ(cfg.vms[0].on_crash, VM_ACTION_STOP);
 	CHECK_EQ(cfg.vms[0].on_poweroff, VM_ACTION_STOP);
 	CHECK_EQ(cfg.vms[0].debug_exit_port, 0);
+	CHECK(!cfg.vms[0].virtio_rng);
 }
 
 TEST(empty_and_comment_only)
@@ -539,6 +545,10 @@ TEST(enum_errors)
 
 TEST(debug_exit_errors)
 {
+	check_one_error("virtio_rng = on\n", "t.conf:5: virtio_rng: 'on' is not yes or no\n");
+	check_one_error("virtio_rng = YES\n", "t.conf:5: virtio_rng: 'YES' is not yes or no\n");
+	check_one_error("virtio_rng = yes\nvirtio_rng = no\n",
+			"t.conf:6: virtio_rng: repeated (first at line 5)\n");
 	check_one_error("debug_exit = 0\n", "t.conf:5: debug_exit: '0' is not an I/O port (1-0xffff)\n");
 	check_one_error("debug_exit = 0x10000\n",
 			"t.conf:5: debug_exit: '0x10000' is not an I/O port (1-0xffff)\n");
