@@ -75,11 +75,14 @@ $(BUILD)/fuzz/seed-config/.stamp: tests/fuzz/fuzz.mk
 		'[vm a]' 'cpus = 5' 'memory = 2M' 'kernel = k' > $(dir $@)conflict.conf
 	@touch $@
 
+# A single input running longer than this (seconds) is a hang: a failure.
+FUZZ_INPUT_TIMEOUT ?= 10
+
 # Shell code that runs target $(1) and counts it in $pass or $fail.
 fuzz_run = \
 	dir=$(BUILD)/fuzz/corpus-$(1); log=$(BUILD)/fuzz/$(1).log; \
 	mkdir -p $$dir; \
-	if $(BUILD)/fuzz/$(1) -max_total_time=$(FUZZ_SECONDS) \
+	if $(BUILD)/fuzz/$(1) -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_INPUT_TIMEOUT) \
 		$(if $(fuzz_$(1)_DICT),-dict=$(fuzz_$(1)_DICT)) \
 		-artifact_prefix=$(BUILD)/fuzz/$(1)- $$dir $(fuzz_$(1)_SEEDS) > $$log 2>&1; then \
 		pass=$$((pass + 1)); \
