@@ -32,15 +32,6 @@ GUEST_NAME("echo");
 
 static char name[16];
 
-struct gate {
-	uint16_t lo, sel;
-	uint8_t ist, type;
-	uint16_t mid;
-	uint32_t hi, zero;
-} __attribute__((packed));
-
-static struct gate idt[256] __attribute__((aligned(16)));
-
 /* The receive interrupt only ends HLT: EOI (x2APIC MSR 0x80b) and return. */
 __asm__(".globl echo_rx_stub\n"
 	"echo_rx_stub:\n\t"
@@ -53,19 +44,7 @@ extern char echo_rx_stub[];
 /* Keep the library's exception gates; add the receive vector. */
 static void rx_interrupt_setup(void)
 {
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) cur;
-	uint64_t a = (uint64_t)echo_rx_stub;
-	uint16_t cs;
-
-	__asm__ volatile("sidt %0" : "=m"(cur));
-	memcpy(idt, (const void *)cur.base, (size_t)cur.limit + 1);
-	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
-	idt[RX_VECTOR] = (struct gate){ (uint16_t)a, cs, 0, 0x8e, (uint16_t)(a >> 16),
-					(uint32_t)(a >> 32), 0 };
-	guest_lidt(idt, sizeof(idt) - 1);
+	guest_set_interrupt_gate(RX_VECTOR, echo_rx_stub);
 	/* x2APIC on (SVR), IOAPIC pin 4: fixed, edge, vCPU 0 (82093AA 3.2.4). */
 	__asm__ volatile("wrmsr" : : "c"(X2APIC_SVR), "a"(0x1ffu), "d"(0u));
 	IOAPIC[0] = 0x10 + 2 * 4 + 1;

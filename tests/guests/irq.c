@@ -62,40 +62,13 @@ __asm__(".globl irq_stub_xapic\n"
 	"iretq");
 extern char irq_stub_xapic[];
 
-struct gate {
-	uint16_t lo, sel;
-	uint8_t ist, type;
-	uint16_t mid;
-	uint32_t hi, zero;
-} __attribute__((packed));
-
-static struct gate idt[256] __attribute__((aligned(16)));
-
-static void set_gate(unsigned vec, const void *fn)
-{
-	uint64_t a = (uint64_t)fn;
-	uint16_t cs;
-
-	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
-	idt[vec] = (struct gate){ (uint16_t)a, cs, 0, 0x8e, (uint16_t)(a >> 16),
-				  (uint32_t)(a >> 32), 0 };
-}
-
 /* Keep the library's exception gates, add ours above them. */
 static void idt_extend(void)
 {
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) cur;
-
-	__asm__ volatile("sidt %0" : "=m"(cur));
-	memcpy(idt, (const void *)cur.base, (size_t)cur.limit + 1);
-	set_gate(0x40, irq_stub_0x40);
-	set_gate(0x41, irq_stub_0x41);
-	set_gate(0x50, irq_stub_0x50);
-	set_gate(0x42, irq_stub_xapic);
-	guest_lidt(idt, sizeof(idt) - 1);
+	guest_set_interrupt_gate(0x40, irq_stub_0x40);
+	guest_set_interrupt_gate(0x41, irq_stub_0x41);
+	guest_set_interrupt_gate(0x50, irq_stub_0x50);
+	guest_set_interrupt_gate(0x42, irq_stub_xapic);
 }
 
 static void wrmsr(uint32_t msr, uint64_t v)

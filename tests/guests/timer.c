@@ -41,30 +41,9 @@ __asm__(".globl timer_stub\n"
 	"iretq");
 extern char timer_stub[];
 
-static struct {
-	uint16_t lo, sel;
-	uint8_t ist, type;
-	uint16_t mid;
-	uint32_t hi, zero;
-} __attribute__((packed)) idt[256] __attribute__((aligned(16)));
-
 static void idt_setup(void)
 {
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) cur;
-	uint64_t a = (uint64_t)timer_stub;
-	uint16_t cs;
-
-	__asm__ volatile("sidt %0; mov %%cs, %1" : "=m"(cur), "=r"(cs));
-	memcpy(idt, (const void *)cur.base, (size_t)cur.limit + 1);
-	idt[VEC].lo = (uint16_t)a;
-	idt[VEC].sel = cs;
-	idt[VEC].type = 0x8e;
-	idt[VEC].mid = (uint16_t)(a >> 16);
-	idt[VEC].hi = (uint32_t)(a >> 32);
-	guest_lidt(idt, sizeof(idt) - 1);
+	guest_set_interrupt_gate(VEC, timer_stub);
 }
 
 static void wrmsr(uint32_t msr, uint64_t v)

@@ -168,6 +168,9 @@ int guest_try_write64(uint64_t addr, uint64_t val);
 
 /* Load an IDT; used by the triple-fault guest to load an empty one. */
 void guest_lidt(const void *base, uint16_t limit);
+/* Send @vector to @stub (which ends in iretq), beside the library's
+ * exception gates; vectors nobody set stay not present. */
+void guest_set_interrupt_gate(uint8_t vector, const void *stub);
 
 /* VMCALL, or VMMCALL if the CPU vendor is AMD or Hygon (see hypercall.c). */
 long hypercall(long nr, long a0, long a1, long a2);

@@ -41,7 +41,7 @@ volatile int32_t guest_probe_vector;
 
 volatile struct guest_trap_record guest_last_trap;
 
-static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));
 static int in_handler;
 
 static const char *const vector_names[IDT_VECTORS] = {
@@ -61,23 +61,31 @@ void guest_lidt(const void *base, uint16_t limit)
 	__asm__ volatile("lidt %0" : : "m"(desc) : "memory");
 }
 
-void guest_idt_init(void)
+static void idt_gate_set(unsigned vector, uint64_t a)
 {
 	uint16_t cs;
-	unsigned i;
 
 	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
-	for (i = 0; i < IDT_VECTORS; i++) {
-		uint64_t a = guest_trap_stubs[i];
+	idt[vector] = (struct idt_gate){
+		.offset_lo = (uint16_t)a,
+		.selector = cs,
+		.type = GATE_INTERRUPT64,
+		.offset_mid = (uint16_t)(a >> 16),
+		.offset_hi = (uint32_t)(a >> 32),
+	};
+}
 
-		idt[i] = (struct idt_gate){
-			.offset_lo = (uint16_t)a,
-			.selector = cs,
-			.type = GATE_INTERRUPT64,
-			.offset_mid = (uint16_t)(a >> 16),
-			.offset_hi = (uint32_t)(a >> 32),
-		};
-	}
+/* The exception vectors only, until a guest adds an interrupt gate. */
+void guest_idt_init(void)
+{
+	for (unsigned i = 0; i < IDT_VECTORS; i++)
+		idt_gate_set(i, guest_trap_stubs[i]);
+	guest_lidt(idt, IDT_VECTORS * sizeof(idt[0]) - 1);
+}
+
+void guest_set_interrupt_gate(uint8_t vector, const void *stub)
+{
+	idt_gate_set(vector, (uint64_t)(uintptr_t)stub);
 	guest_lidt(idt, sizeof(idt) - 1);
 }
 
