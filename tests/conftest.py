@@ -78,6 +78,13 @@ def iso():
     return rig.build_iso
 
 
+@pytest.fixture(scope="session")
+def linux_guest():
+    """(vmlinuz, initramfs) of the Linux test guest, built once (linuxrig.py)."""
+    import linuxrig
+    return linuxrig.build_linux_guest()
+
+
 @pytest.fixture
 def machine(request):
     """machine(backend, iso, cpus=1, mem=256, **kw) -> a started Machine.

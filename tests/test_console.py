@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from test_linux import LINUX_TIMEOUT, linux_guest  # noqa: F401 (fixture)
+from linuxrig import LINUX_TIMEOUT
 from vmrig import vm_exit, vm_iso, vm_line, vm_section
 
 ESC = "\x1d"   # Ctrl-]
@@ -75,7 +75,7 @@ def test_a_full_fifo_overruns_and_a_stopped_vm_hands_the_focus_on(machine):
 
 
 @pytest.mark.slow
-def test_linux_shell_takes_typed_commands(machine, linux_guest):  # noqa: F811
+def test_linux_shell_takes_typed_commands(machine, linux_guest):
     """Debian's kernel boots to the initramfs's interactive shell on
     ttyS0 (no hv.cmd), the 8250 driver takes a 16550A with FIFOs and
     interrupts, a typed command runs, and the focus moves to a test guest

@@ -5,39 +5,12 @@ Each test runs on every CPU back-end the host has: VT-x in Bochs (the
 issue's reference), SVM in QEMU's TCG, and nested VT-x under KVM where
 the host offers it (skipped with the reason otherwise)."""
 
-import fcntl
 import re
-import subprocess
 
 import pytest
 
-import machine as rig
+from linuxrig import BACKENDS, LINUX_TIMEOUT, linux_section
 from vmrig import vm_exit, vm_iso, vm_line, vm_section
-
-LINUX = rig.REPO / "build" / "linux"
-LINUX_TIMEOUT = 600
-BACKENDS = [pytest.param("bochs", marks=pytest.mark.slow), "qemu-svm", "kvm"]
-
-
-@pytest.fixture(scope="session")
-def linux_guest():
-    """Build (or reuse) build/linux/vmlinuz and initramfs.cpio.gz."""
-    lock = rig.BUILD / "linux-build.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        r = subprocess.run(["sh", str(rig.REPO / "tests/linux/build-guest.sh")],
-                           capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, f"build-guest.sh failed:\n{r.stdout}\n{r.stderr}"
-    return LINUX / "vmlinuz", LINUX / "initramfs.cpio.gz"
-
-
-def linux_section(name, cpus, cmd, memory="128M", **keys):
-    return (f"[vm {name}]\ncpus = {cpus}\nmemory = {memory}\nkernel = vmlinuz\n"
-            f"initrd = initramfs.cpio.gz\n"
-            f"cmdline = \"console=ttyS0 hv.cmd='{cmd}'\"\n" +
-            "".join(f"{k} = {v}\n" for k, v in keys.items()))
-
 
 TIMING_CMD = ("grep LOC /proc/interrupts; cat /proc/uptime; sleep 5; cat /proc/uptime; "
               "grep LOC /proc/interrupts; nproc")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from test_linux import BACKENDS, LINUX_TIMEOUT, linux_guest, linux_section  # noqa: F401
+from linuxrig import BACKENDS, LINUX_TIMEOUT, linux_section
 from vmrig import vm_iso, vm_line
 
 RNG_CMD = "cat /sys/class/misc/hw_random/rng_current; head -c 32 /dev/hwrng | od -An -tx1"
