@@ -26,9 +26,13 @@
  * - every CPU may be running a guest, so there is no idle CPU to send it
  *   to: it would be an exit on some guest's CPU all the same.
  * The poll costs one external-interrupt exit per period on one CPU, and
- * next to nothing on other exits: two loads after a host interrupt. One
- * millisecond keeps up with the host UART's 16-byte receive FIFO at
- * 115200 baud (11.5 bytes a millisecond), so a paste is not lost there.
+ * next to nothing on other exits: two loads after a host interrupt. While
+ * the guest listens (receive interrupts on, or it polls LSR), the period
+ * is CONSOLE_POLL_US: one millisecond keeps up with the host UART's
+ * 16-byte receive FIFO at 115200 baud (11.5 bytes a millisecond), so a
+ * paste is not lost there. While it does not (a kernel still booting),
+ * CONSOLE_IDLE_POLL_US: fast enough for the Ctrl-] keys, and the guest
+ * loses only exits it would otherwise take every millisecond.
  */
 #include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
@@ -42,13 +46,14 @@
 #include "vdev/vuart.h"
 
 #define CONSOLE_POLL_US 1000
+#define CONSOLE_IDLE_POLL_US 20000
 #define POLL_MAX_BYTES 64          /* per poll: a stuck UART must not hold the CPU */
 #define KEY_ESCAPE 0x1d            /* Ctrl-] */
 
 static spinlock_t input_lock = SPINLOCK_INIT;
 static struct vm *focus;           /* written under input_lock, read without */
 static bool escape_seen;           /* Ctrl-] came; the command key is next */
-static uint64_t poll_ticks;
+static uint64_t poll_ticks, idle_poll_ticks;
 
 static bool is_focus_candidate(const struct vm *vm)
 {
@@ -152,7 +157,8 @@ void console_input_check(struct vcpu *vcpu)
 	if (due && rdtsc() < due)
 		return;
 	console_input_poll();
-	lapic_timer_arm(LAPIC_TIMER_CONSOLE, rdtsc() + poll_ticks);
+	lapic_timer_arm(LAPIC_TIMER_CONSOLE,
+			rdtsc() + (vuart_listening(vcpu->vm) ? poll_ticks : idle_poll_ticks));
 }
 
 void console_input_start(void)
@@ -162,6 +168,7 @@ void console_input_start(void)
 	if (!uart_enabled() || !first)
 		return;
 	poll_ticks = tsc_khz_get() * CONSOLE_POLL_US / 1000;
+	idle_poll_ticks = tsc_khz_get() * CONSOLE_IDLE_POLL_US / 1000;
 	spin_lock(&input_lock);
 	focus_set(first);
 	spin_unlock(&input_lock);

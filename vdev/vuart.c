@@ -92,6 +92,7 @@ struct vuart {
 	uint8_t lsr_errors;       /* LSR_OE until LSR is read */
 	bool thre_pending;        /* "THR empty" interrupt not yet acknowledged */
 	bool irq_line;            /* what IOAPIC pin 4 was last told */
+	bool rx_polled;           /* RBR or LSR read since vuart_listening() last looked */
 	uint8_t rx_head, rx_count;
 	uint8_t rx[RX_FIFO_SIZE];
 };
@@ -230,7 +231,11 @@ static uint8_t vuart_reg_read(struct vuart *u, unsigned off)
 	uint8_t v;
 
 	switch (off) {
-	case UART_RBR: return dlab ? u->dll : rx_get(u);
+	case UART_RBR:
+		if (dlab)
+			return u->dll;
+		u->rx_polled = true;
+		return rx_get(u);
 	case UART_IER: return dlab ? u->dlm : u->ier;
 	case UART_IIR:
 		v = vuart_iir_id(u);
@@ -242,6 +247,7 @@ static uint8_t vuart_reg_read(struct vuart *u, unsigned off)
 	case UART_LSR:
 		v = (u->rx_count ? LSR_DR : 0) | u->lsr_errors | LSR_THRE_TEMT;
 		u->lsr_errors = 0;
+		u->rx_polled = true;
 		return v;
 	case UART_MSR: return vuart_msr(u);
 	default: return u->scr;
@@ -285,6 +291,18 @@ bool vuart_receive(struct vm *vm, uint8_t c)
 	vuart_update_irq(vm, u);
 	spin_unlock(&u->lock);
 	return true;
+}
+
+bool vuart_listening(struct vm *vm)
+{
+	struct vuart *u = &vuarts[vm->id];
+	bool polled;
+
+	if (!vm->cfg->console_uart)
+		return false;
+	/* Unlocked: a stale answer costs one slow poll period at most. */
+	polled = __atomic_exchange_n(&u->rx_polled, false, __ATOMIC_RELAXED);
+	return polled || (__atomic_load_n(&u->ier, __ATOMIC_RELAXED) & IER_ERBFI);
 }
 
 static void vuart_reset(struct vm *vm)

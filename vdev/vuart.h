@@ -13,4 +13,10 @@ struct vm;
  */
 bool vuart_receive(struct vm *vm, uint8_t c);
 
+/*
+ * Whether @vm's guest wants input: receive interrupts enabled, or RBR or
+ * LSR read since the last call (a polling driver). Any CPU may call this.
+ */
+bool vuart_listening(struct vm *vm);
+
 #endif
