@@ -1,4 +1,8 @@
-/* A test-and-test-and-set spinlock. Never taken on the VM-exit path. */
+/*
+ * A test-and-test-and-set spinlock. Not taken on the hot exits (CPUID,
+ * VMCALL, the port fast path); device models take theirs when a guest
+ * touches the device, and the console poll a trylock after a host timer.
+ */
 #ifndef CORE_SPINLOCK_H
 #define CORE_SPINLOCK_H
 

@@ -43,8 +43,6 @@ struct vcpu {
 	uint32_t exit_counts[VCPU_EXIT_SLOTS];   /* by back-end exit reason */
 };
 
-struct vm_uart;
-
 struct vm {
 	unsigned id;
 	char name[CONFIG_NAME_MAX];
@@ -66,7 +64,6 @@ struct vm {
 	unsigned restarts;
 	unsigned parked;           /* vCPUs that reached vm_park() */
 	struct vcpu *owner;        /* the vCPU stopping or restarting the VM */
-	struct vm_uart *uart;
 };
 
 /* The state a vCPU starts in: the loader's, or a SIPI's for secondaries. */
