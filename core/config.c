@@ -532,16 +532,49 @@ static void section_check_required(struct parser *p)
 	}
 }
 
-/* The debug-exit port must not sit on the UART the VM is given. */
+/*
+ * The ports every VM's platform has (vdev/pit.c, rtc.c, vpci.c,
+ * acpi_pm.c); the debug-exit device takes four ports from its own.
+ */
+static const struct platform_ports {
+	uint16_t first, last;
+	const char *what;
+} platform_ports[] = {
+	{ 0x40, 0x43, "the PIT" },
+	{ 0x61, 0x61, "port B (PIT gate and speaker)" },
+	{ 0x70, 0x71, "the RTC" },
+	{ 0x600, 0x60b, "the ACPI PM registers" },
+	{ 0xcf8, 0xcff, "PCI configuration" },
+};
+
+#define DEBUG_EXIT_PORTS 4
+
+/* The debug-exit ports must not sit on the VM's own devices. */
 static void section_check_debug_exit(struct parser *p)
 {
 	struct vm_config *vm = p->vm;
+	unsigned first = vm->debug_exit_port, last = first + DEBUG_EXIT_PORTS - 1;
 
-	if (vm->console_uart && vm->debug_exit_port >= COM1_BASE &&
-	    vm->debug_exit_port <= COM1_END)
+	if (!first)
+		return;
+	if (last > 0xffff)
+		last = 0xffff;
+	if (vm->console_uart && first <= COM1_END && last >= COM1_BASE) {
 		parser_error_at(p, p->key_line[KEY_DEBUG_EXIT], vm,
-				"debug_exit: port 0x%x is on COM1 (0x3f8-0x3ff), the UART of console = uart",
-				vm->debug_exit_port);
+				"debug_exit: ports 0x%x-0x%x overlap COM1 (0x3f8-0x3ff), the UART of console = uart",
+				first, last);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(platform_ports); i++) {
+		const struct platform_ports *pp = &platform_ports[i];
+
+		if (first <= pp->last && last >= pp->first) {
+			parser_error_at(p, p->key_line[KEY_DEBUG_EXIT], vm,
+					"debug_exit: ports 0x%x-0x%x overlap %s (0x%x-0x%x)",
+					first, last, pp->what, pp->first, pp->last);
+			return;
+		}
+	}
 }
 
 /*

@@ -15,6 +15,7 @@
  *   on_poweroff = stop | restart   what a guest shutdown does (default stop)
  *   on_reboot = stop | restart     what a guest reset does (default restart)
  *   debug_exit = 0xf4         I/O port whose write ends the VM with that status
+ *                             (it takes four ports, none of the VM's own devices)
  *   virtio_rng = yes | no     a virtio-rng PCI device fed by RDRAND (default no)
  *
  * Every mistake is reported as "FILE:LINE: message" and marks only that

@@ -554,11 +554,22 @@ TEST(debug_exit_errors)
 			"t.conf:5: debug_exit: '0x10000' is not an I/O port (1-0xffff)\n");
 	check_one_error("debug_exit = port\n", "t.conf:5: debug_exit: 'port' is not an I/O port");
 	check_one_error("debug_exit = 0x3f8\n",
-			"t.conf:5: debug_exit: port 0x3f8 is on COM1 (0x3f8-0x3ff), the UART of console = uart\n");
+			"t.conf:5: debug_exit: ports 0x3f8-0x3fb overlap COM1 (0x3f8-0x3ff), the UART of console = uart\n");
 	check_one_error("debug_exit = 0x3ff\nconsole = uart\n",
-			"t.conf:5: debug_exit: port 0x3ff is on COM1");
+			"t.conf:5: debug_exit: ports 0x3ff-0x402 overlap COM1");
 	CHECK_EQ(cfg.vms[0].debug_exit_port, 0x3ff);
-	parse(VM_A "debug_exit = 0x3f7\n");
+	/* Four ports: the last three reach into COM1. */
+	check_one_error("debug_exit = 0x3f7\n", "t.conf:5: debug_exit: ports 0x3f7-0x3fa overlap COM1");
+	parse(VM_A "debug_exit = 0x3f4\n");
+	CHECK(cfg.vms[0].valid);
+	check_one_error("debug_exit = 0x3e\n",
+			"t.conf:5: debug_exit: ports 0x3e-0x41 overlap the PIT (0x40-0x43)\n");
+	check_one_error("debug_exit = 0x61\n", "t.conf:5: debug_exit: ports 0x61-0x64 overlap port B");
+	check_one_error("debug_exit = 0x71\n", "overlap the RTC (0x70-0x71)");
+	check_one_error("debug_exit = 0x608\n", "overlap the ACPI PM registers (0x600-0x60b)");
+	check_one_error("debug_exit = 0xcfc\n", "overlap PCI configuration (0xcf8-0xcff)");
+	check_one_error("debug_exit = 0xcf5\n", "ports 0xcf5-0xcf8 overlap PCI configuration");
+	parse(VM_A "debug_exit = 0xcf4\n");
 	CHECK(cfg.vms[0].valid);
 	parse(VM_A "debug_exit = 1024\n");
 	CHECK_EQ(cfg.vms[0].debug_exit_port, 0x400);
