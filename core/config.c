@@ -39,7 +39,10 @@
  */
 #define CONFIG_MEM_ALIGN MIB(2)
 #define CONFIG_MEM_MIN MIB(1)
-#define CONFIG_MEM_MAX GIB(64)
+/* Guest RAM is one range from 0 and must end below the 32-bit PCI hole
+ * (vdev/vpci.h), the IOAPIC and the local APIC: RAM above 4 GiB is not
+ * laid out yet. */
+#define CONFIG_MEM_MAX GIB(3)
 
 /* The virtual 16550 of console = uart sits at COM1's ports. */
 #define COM1_BASE 0x3f8u
@@ -279,7 +282,8 @@ static int key_memory(struct parser *p, struct vm_config *vm, struct span val)
 	int err = span_to_u64(val, &v);
 
 	if (err == -ERANGE || (!err && v > CONFIG_MEM_MAX)) {
-		parser_error(p, "memory: %.*s exceeds the maximum of 64G", SPAN_ARG(val));
+		parser_error(p, "memory: %.*s exceeds the maximum of 3G (guest RAM ends below the PCI hole at 3 GiB)",
+			     SPAN_ARG(val));
 		return -ERANGE;
 	}
 	if (err) {

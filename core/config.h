@@ -5,7 +5,7 @@
  *   # comment to end of line
  *   [vm NAME]                 one section per VM; NAME: [A-Za-z0-9_-]{1,15}
  *   cpus = 1,2                physical CPU indices, exclusive to this VM
- *   memory = 64M              guest RAM (K/M/G suffix), 1M..(what is free)
+ *   memory = 64M              guest RAM (K/M/G suffix), 2M..3G, a multiple of 2M
  *   kernel = hello.elf        module name of the image (ELF64, multiboot 1/2,
  *                             Linux bzImage)
  *   initrd = initramfs.gz     module name of a Linux initial RAM disk

@@ -96,14 +96,14 @@ def test_config_errors_reported_and_valid_vm_runs(boot):
     cfg = ("[vm good]\ncpus = 1\nmemory = 4M\nkernel = hello.elf\ndebug_exit = 0xf4\n"
            "[vm bad1]\ncpus = 1\nmemory = 4M\nkernel = hello.elf\n"
            "[vm bad2]\ncpus = 2\nmemory = 4M\nkernel = missing.elf\n"
-           "[vm bad3]\ncpus = 0\nmemory = 8G\nkernel = hello.elf\n"
+           "[vm bad3]\ncpus = 0\nmemory = 2G\nkernel = hello.elf\n"
            "[vm bad4]\ncpus = 5\nmemory = 4M\nkernel = hello.elf\ncolour = blue\n"
            "[vm bad5]\ncpus = 6\nmemory = 4M\nkernel = hello.elf\n")
     m = boot(cfg, ["hello"], cpus=3)
     text = m.output
     assert "vms.conf:7: cpus: CPU 1 is already used by VM 'good' (line 1)" in text
     assert "vms.conf:13: kernel: no boot module named 'missing.elf'" in text
-    assert re.search(r"vms.conf:16: memory: 8192M exceeds the \d+M free", text)
+    assert re.search(r"vms.conf:16: memory: 2048M exceeds the \d+M free", text)
     assert "vms.conf:22: unknown key 'colour'" in text
     assert "vms.conf:24: vm bad5: CPU 6 is not online (3 CPUs are)" in text
     assert "hv: 1 of 6 configured VM(s) created" in text

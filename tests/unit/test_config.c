@@ -443,9 +443,9 @@ TEST(memory_values)
 {
 	parse("[vm a]\ncpus = 0\nmemory = 2M\nkernel = k\n");
 	CHECK_EQ(cfg.vms[0].memory, 2ull << 20);
-	parse("[vm a]\ncpus = 0\nmemory = 64G\nkernel = k\n");
+	parse("[vm a]\ncpus = 0\nmemory = 3G\nkernel = k\n");
 	CHECK(cfg.vms[0].valid);
-	CHECK_EQ(cfg.vms[0].memory, 64ull << 30);
+	CHECK_EQ(cfg.vms[0].memory, 3ull << 30);
 	parse("[vm a]\ncpus = 0\nmemory = 4096K\nkernel = k\n");
 	CHECK_EQ(cfg.vms[0].memory, 4ull << 20);
 }
@@ -461,10 +461,12 @@ TEST(memory_errors)
 			"t.conf:7: memory: 512K is below the minimum of 1M\n");
 	check_one_error("[vm b]\ncpus = 1\nmemory = 0\nkernel = k\n",
 			"t.conf:7: memory: 0 is below the minimum of 1M\n");
-	check_one_error("[vm b]\ncpus = 1\nmemory = 66G\nkernel = k\n",
-			"t.conf:7: memory: 66G exceeds the maximum of 64G\n");
+	check_one_error("[vm b]\ncpus = 1\nmemory = 3074M\nkernel = k\n",
+			"t.conf:7: memory: 3074M exceeds the maximum of 3G (guest RAM ends below the PCI hole at 3 GiB)\n");
+	check_one_error("[vm b]\ncpus = 1\nmemory = 4G\nkernel = k\n",
+			"t.conf:7: memory: 4G exceeds the maximum of 3G");
 	check_one_error("[vm b]\ncpus = 1\nmemory = 99999999999G\nkernel = k\n",
-			"t.conf:7: memory: 99999999999G exceeds the maximum of 64G\n");
+			"t.conf:7: memory: 99999999999G exceeds the maximum of 3G");
 	check_one_error("[vm b]\ncpus = 1\nmemory = 64MB\nkernel = k\n",
 			"t.conf:7: memory: '64MB' is not a size (such as 64M or 1G)\n");
 	check_one_error("[vm b]\ncpus = 1\nmemory = -2M\nkernel = k\n",
