@@ -91,8 +91,21 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *d);
 };
 
+/*
+ * What a queue did since its driver enabled it, under the queue's lock;
+ * printed when the device is reset (the driver let go of it).
+ */
+struct virtio_queue_stats {
+	uint64_t kicks;                 /* driver notifications: VM exits */
+	uint64_t used;                  /* buffers given back */
+	uint64_t irqs;                  /* used-buffer notifications sent */
+	uint64_t ticks;                 /* TSC spent in the device's notify handler */
+	uint16_t used_seen;             /* vq.used_idx when last counted */
+};
+
 struct virtio_queue {
 	spinlock_t lock;
+	struct virtio_queue_stats stats;
 	struct virtq vq;
 	uint16_t size;                  /* as the driver set it */
 	uint16_t msix_vector;
