@@ -16,6 +16,8 @@
  *   on_reboot = stop | restart     what a guest reset does (default restart)
  *   debug_exit = 0xf4         I/O port whose write ends the VM with that status
  *   virtio_rng = yes | no     a virtio-rng PCI device fed by RDRAND (default no)
+ *   virtio_console = yes | no a virtio-console PCI device: the guest's hvc0,
+ *                             on the hypervisor console like the UART (default no)
  *
  * Every mistake is reported as "FILE:LINE: message" and marks only that
  * VM as invalid; the other VMs are still returned.
@@ -52,6 +54,7 @@ struct vm_config {
 	enum vm_action on_reboot;
 	uint16_t debug_exit_port;        /* 0 = none */
 	bool virtio_rng;                 /* a virtio-rng device on the PCI bus */
+	bool virtio_console;             /* a virtio-console device on the PCI bus */
 };
 
 struct config {
