@@ -1,8 +1,10 @@
 /*
  * Console input: what is typed on the hypervisor's serial console goes to
- * the virtual UART of the VM with the console focus.
+ * the VM with the console focus: to its virtio console when it has one
+ * whose driver is ready (vdev/virtio_console.c), else to its virtual UART.
  *
- * Focus: at boot, the first VM with console = uart. Ctrl-] (0x1d) then
+ * Focus: at boot, the first VM with console = uart or a virtio console.
+ * Ctrl-] (0x1d) then
  *   n        the next running VM with a console, in configuration order
  *   0 to 9   the VM with that number (its place in the configuration)
  *   Ctrl-]   a Ctrl-] for the VM itself
@@ -38,6 +40,7 @@
 #include "core/printk.h"
 #include "core/spinlock.h"
 #include "core/vm.h"
+#include "vdev/virtio_console.h"
 #include "vdev/vm_console.h"
 #include "vdev/vuart.h"
 
@@ -49,10 +52,12 @@ static spinlock_t input_lock = SPINLOCK_INIT;
 static struct vm *focus;           /* written under input_lock, read without */
 static bool escape_seen;           /* Ctrl-] came; the command key is next */
 static uint64_t poll_ticks;
+static struct vm *virtio_pending; /* its virtio console holds unflushed input */
 
 static bool is_focus_candidate(const struct vm *vm)
 {
-	return vm && vm->state == VM_RUNNING && vm->cfg->console_uart;
+	return vm && vm->state == VM_RUNNING &&
+	       (vm->cfg->console_uart || vm->cfg->virtio_console);
 }
 
 /* The first candidate after @vm in configuration order, wrapping round
@@ -90,6 +95,18 @@ static void focus_set(struct vm *vm)
 		lapic_send_ipi(pcpus[first->pcpu].apic_id, lapic_kick_vector());
 }
 
+/* Called with input_lock held; console_input_poll() flushes at its end. */
+static void console_input_deliver(struct vm *vm, uint8_t c)
+{
+	if (!virtio_console_receive(vm, c)) {
+		vuart_receive(vm, c);
+		return;
+	}
+	if (virtio_pending && virtio_pending != vm)
+		virtio_console_input_flush(virtio_pending);
+	virtio_pending = vm;
+}
+
 static void console_keys_help(void)
 {
 	pr_info("hv: console keys: Ctrl-] n next VM, Ctrl-] 0-9 VM by number, "
@@ -102,7 +119,7 @@ static void console_escape_key(uint8_t c)
 
 	if (c == KEY_ESCAPE) {
 		if (focus)
-			vuart_receive(focus, c);
+			console_input_deliver(focus, c);
 	} else if (c == 'n' || c == 'N') {
 		focus_set(focus_next(focus));
 	} else if (c >= '0' && c <= '9') {
@@ -124,7 +141,7 @@ static void console_input_key(uint8_t c)
 	} else if (c == KEY_ESCAPE) {
 		escape_seen = true;
 	} else if (focus) {
-		vuart_receive(focus, c);
+		console_input_deliver(focus, c);
 	}
 }
 
@@ -135,6 +152,9 @@ static void console_input_poll(void)
 	if (spin_trylock(&input_lock)) {
 		for (unsigned i = 0; i < POLL_MAX_BYTES && (c = uart_getc()) >= 0; i++)
 			console_input_key((uint8_t)c);
+		if (virtio_pending)
+			virtio_console_input_flush(virtio_pending);
+		virtio_pending = NULL;
 		spin_unlock(&input_lock);
 	}
 }
