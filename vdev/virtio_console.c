@@ -12,7 +12,9 @@
  * (a line at a time prefixed "[NAME] ", or live for the VM with the
  * console focus). Per kick at most TX_BUDGET chains and TX_CHAIN_MAX
  * bytes of each; the rest of an oversized chain is dropped and said
- * once. Linux sends one chain at a time and waits for it.
+ * once. Linux sends one chain at a time and waits for it; a driver that
+ * queues more than TX_BUDGET may have the rest wait for its next kick,
+ * as virtq_service() says.
  *
  * Input: core/console_input.c offers each byte typed for the VM to
  * virtio_console_receive() first, which takes it once the driver is
