@@ -74,3 +74,22 @@ def test_output_to_hvc0_appears_prefixed(machine, linux_guest, backend):
     got = [int(n) for n in re.findall(vm_line("linux", r"line (\d+)\s*$"), text, re.M)]
     assert got == list(range(1, LINES + 1)), got
     assert_healthy(text)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_vm_whose_only_console_is_virtio_takes_the_focus(machine, linux_guest, backend):
+    """console = none with virtio_console = yes: the VM is still one with
+    a console, so it gets the console focus, and its shell on hvc0 (all
+    there is to see of it: no UART for the kernel's messages) takes
+    typed commands."""
+    cfg = (f"[vm linux]\ncpus = 0\nmemory = 128M\nkernel = vmlinuz\n"
+           f"initrd = initramfs.cpio.gz\nconsole = none\nvirtio_console = yes\n")
+    m = machine(backend, vm_iso(cfg, list(linux_guest)), cpus=1, mem=256,
+                console_input=True)
+    m.expect(r"hv: console input to vm linux$")
+    m.expect(PROMPT, LINUX_TIMEOUT, partial=True)
+    m.send("tty; echo $((6*7)); poweroff -f\r")
+    m.expect(vm_line("linux", r"/dev/hvc0$"), 60)
+    m.expect(vm_line("linux", r"42$"), 60)
+    m.expect(r"vm linux: ACPI power-off \(S5\), exit status 0", 60)
+    assert_healthy(m.output)
