@@ -3,8 +3,8 @@
  * the VM with the console focus: to its virtio console when it has one
  * whose driver is ready (vdev/virtio_console.c), else to its virtual UART.
  *
- * Focus: at boot, the first VM with console = uart or a virtio console.
- * Ctrl-] (0x1d) then
+ * Focus: at boot, the first VM with a console (console = uart, or
+ * virtio_console = yes). Ctrl-] (0x1d) then
  *   n        the next running VM with a console, in configuration order
  *   0 to 9   the VM with that number (its place in the configuration)
  *   Ctrl-]   a Ctrl-] for the VM itself

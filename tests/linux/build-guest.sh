@@ -230,8 +230,8 @@ esac
 
 # No hv.cmd: an interactive shell, started again when it exits, on hvc0
 # when the VM has a virtio console (its driver, loaded above, registered
-# it; devtmpfs makes the node a moment later), else on the console
-# (ttyS0). setsid, and cttyhack or the shell's own open of hvc0, give it
+# it; the wait is for a devtmpfs node that would come late), else on the
+# console (ttyS0). setsid, and cttyhack or the shell's own open of hvc0, give it
 # its terminal as the controlling one, for job control and Ctrl-C.
 hostname hv-linux
 cd /root
