@@ -69,6 +69,7 @@ enum config_key_id {
 	KEY_DEBUG_EXIT,
 	KEY_INITRD,
 	KEY_VIRTIO_RNG,
+	KEY_VIRTIO_CONSOLE,
 	KEY_COUNT,
 };
 
@@ -491,6 +492,16 @@ static int key_virtio_rng(struct parser *p, struct vm_config *vm, struct span va
 	return 0;
 }
 
+static int key_virtio_console(struct parser *p, struct vm_config *vm, struct span val)
+{
+	if (!span_is(val, "yes") && !span_is(val, "no")) {
+		parser_error(p, "virtio_console: '%.*s' is not yes or no", SPAN_ARG(val));
+		return -EINVAL;
+	}
+	vm->virtio_console = span_is(val, "yes");
+	return 0;
+}
+
 static const struct config_key config_keys[KEY_COUNT] = {
 	[KEY_CPUS] = { "cpus", true, key_cpus },
 	[KEY_MEMORY] = { "memory", true, key_memory },
@@ -503,6 +514,7 @@ static const struct config_key config_keys[KEY_COUNT] = {
 	[KEY_DEBUG_EXIT] = { "debug_exit", false, key_debug_exit },
 	[KEY_INITRD] = { "initrd", false, key_initrd },
 	[KEY_VIRTIO_RNG] = { "virtio_rng", false, key_virtio_rng },
+	[KEY_VIRTIO_CONSOLE] = { "virtio_console", false, key_virtio_console },
 };
 
 /* ---- Sections ------------------------------------------------------------ */

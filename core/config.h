@@ -17,6 +17,8 @@
  *   debug_exit = 0xf4         I/O port whose write ends the VM with that status
  *                             (it takes four ports, none of the VM's own devices)
  *   virtio_rng = yes | no     a virtio-rng PCI device fed by RDRAND (default no)
+ *   virtio_console = yes | no a virtio-console PCI device: the guest's hvc0,
+ *                             on the hypervisor console like the UART (default no)
  *
  * Every mistake is reported as "FILE:LINE: message" and marks only that
  * VM as invalid; the other VMs are still returned.
@@ -53,6 +55,7 @@ struct vm_config {
 	enum vm_action on_reboot;
 	uint16_t debug_exit_port;        /* 0 = none */
 	bool virtio_rng;                 /* a virtio-rng device on the PCI bus */
+	bool virtio_console;             /* a virtio-console device on the PCI bus */
 };
 
 struct config {

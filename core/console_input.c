@@ -1,8 +1,10 @@
 /*
  * Console input: what is typed on the hypervisor's serial console goes to
- * the virtual UART of the VM with the console focus.
+ * the VM with the console focus: to its virtio console when it has one
+ * whose driver is ready (vdev/virtio_console.c), else to its virtual UART.
  *
- * Focus: at boot, the first VM with console = uart. Ctrl-] (0x1d) then
+ * Focus: at boot, the first VM with a console (console = uart, or
+ * virtio_console = yes). Ctrl-] (0x1d) then
  *   n        the next running VM with a console, in configuration order
  *   0 to 9   the VM with that number (its place in the configuration)
  *   Ctrl-]   a Ctrl-] for the VM itself
@@ -27,10 +29,10 @@
  *   to: it would be an exit on some guest's CPU all the same.
  * The poll costs one external-interrupt exit per period on one CPU, and
  * next to nothing on other exits: two loads after a host interrupt. While
- * the guest listens (receive interrupts on, or it polls LSR), the period
- * is CONSOLE_POLL_US: one millisecond keeps up with the host UART's
- * 16-byte receive FIFO at 115200 baud (11.5 bytes a millisecond), so a
- * paste is not lost there. While it does not (a kernel still booting),
+ * the guest listens (UART receive interrupts on, LSR polled, or virtio
+ * console receive buffers posted), the period is CONSOLE_POLL_US: one
+ * millisecond keeps up with the host UART's 16-byte receive FIFO at
+ * 115200 baud (11.5 bytes a millisecond), so a paste is not lost there. While it does not (a kernel still booting),
  * CONSOLE_IDLE_POLL_US: fast enough for the Ctrl-] keys, and the guest
  * loses only exits it would otherwise take every millisecond.
  */
@@ -42,6 +44,7 @@
 #include "core/printk.h"
 #include "core/spinlock.h"
 #include "core/vm.h"
+#include "vdev/virtio_console.h"
 #include "vdev/vm_console.h"
 #include "vdev/vuart.h"
 
@@ -54,10 +57,12 @@ static spinlock_t input_lock = SPINLOCK_INIT;
 static struct vm *focus;           /* written under input_lock, read without */
 static bool escape_seen;           /* Ctrl-] came; the command key is next */
 static uint64_t poll_ticks, idle_poll_ticks;
+static struct vm *virtio_pending; /* its virtio console holds unflushed input */
 
 static bool is_focus_candidate(const struct vm *vm)
 {
-	return vm && vm->state == VM_RUNNING && vm->cfg->console_uart;
+	return vm && vm->state == VM_RUNNING &&
+	       (vm->cfg->console_uart || vm->cfg->virtio_console);
 }
 
 /* The first candidate after @vm in configuration order, wrapping round
@@ -95,6 +100,18 @@ static void focus_set(struct vm *vm)
 		lapic_send_ipi(pcpus[first->pcpu].apic_id, lapic_kick_vector());
 }
 
+/* Called with input_lock held; console_input_poll() flushes at its end. */
+static void console_input_deliver(struct vm *vm, uint8_t c)
+{
+	if (!virtio_console_receive(vm, c)) {
+		vuart_receive(vm, c);
+		return;
+	}
+	if (virtio_pending && virtio_pending != vm)
+		virtio_console_input_flush(virtio_pending);
+	virtio_pending = vm;
+}
+
 static void console_keys_help(void)
 {
 	pr_info("hv: console keys: Ctrl-] n next VM, Ctrl-] 0-9 VM by number, "
@@ -107,7 +124,7 @@ static void console_escape_key(uint8_t c)
 
 	if (c == KEY_ESCAPE) {
 		if (focus)
-			vuart_receive(focus, c);
+			console_input_deliver(focus, c);
 	} else if (c == 'n' || c == 'N') {
 		focus_set(focus_next(focus));
 	} else if (c >= '0' && c <= '9') {
@@ -129,7 +146,7 @@ static void console_input_key(uint8_t c)
 	} else if (c == KEY_ESCAPE) {
 		escape_seen = true;
 	} else if (focus) {
-		vuart_receive(focus, c);
+		console_input_deliver(focus, c);
 	}
 }
 
@@ -140,8 +157,17 @@ static void console_input_poll(void)
 	if (spin_trylock(&input_lock)) {
 		for (unsigned i = 0; i < POLL_MAX_BYTES && (c = uart_getc()) >= 0; i++)
 			console_input_key((uint8_t)c);
+		if (virtio_pending)
+			virtio_console_input_flush(virtio_pending);
+		virtio_pending = NULL;
 		spin_unlock(&input_lock);
 	}
+}
+
+/* The guest reads its console: keep up with a paste. */
+static bool focus_listens(struct vm *vm)
+{
+	return virtio_console_listening(vm) || vuart_listening(vm);
 }
 
 void console_input_check(struct vcpu *vcpu)
@@ -158,7 +184,7 @@ void console_input_check(struct vcpu *vcpu)
 		return;
 	console_input_poll();
 	lapic_timer_arm(LAPIC_TIMER_CONSOLE,
-			rdtsc() + (vuart_listening(vcpu->vm) ? poll_ticks : idle_poll_ticks));
+			rdtsc() + (focus_listens(vcpu->vm) ? poll_ticks : idle_poll_ticks));
 }
 
 void console_input_start(void)

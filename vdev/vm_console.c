@@ -47,16 +47,22 @@ static void vm_console_buffer(struct vm *vm, struct vm_console *con, char c)
 	}
 }
 
-void vm_console_putc(struct vm *vm, char c)
+void vm_console_write(struct vm *vm, const char *s, size_t n)
 {
 	struct vm_console *con = &consoles[vm->id];
 
 	spin_lock(&con->lock);
 	if (con->live)
-		printk_live(&con->out, vm->name, &c, 1);
+		printk_live(&con->out, vm->name, s, n);
 	else
-		vm_console_buffer(vm, con, c);
+		for (size_t i = 0; i < n; i++)
+			vm_console_buffer(vm, con, s[i]);
 	spin_unlock(&con->lock);
+}
+
+void vm_console_putc(struct vm *vm, char c)
+{
+	vm_console_write(vm, &c, 1);
 }
 
 void vm_console_set_live(struct vm *vm, bool live)

@@ -16,8 +16,9 @@
 # then either runs the command given as hv.cmd="..." (or hv.cmd='...')
 # on the kernel command line, prints "hv-linux: command done rc=N" and
 # powers off, or prints "hv-linux: interactive shell ..." and starts a
-# login shell on the console with job control and the prompt
-# root@hv-linux:~#, again each time it exits.
+# login shell with job control and the prompt root@hv-linux:~#, again
+# each time it exits: on hvc0 when the VM has a virtio console, else on
+# the console.
 #
 # Packages are fetched with apt-get download and unpacked with dpkg -x:
 # neither the kernel nor busybox-static is installed on this machine
@@ -227,12 +228,27 @@ case "$cmdline" in
 	;;
 esac
 
-# No hv.cmd: an interactive shell on the console (ttyS0), started again
-# when it exits. setsid and cttyhack give it the console as its
-# controlling terminal, for job control and Ctrl-C.
+# No hv.cmd: an interactive shell, started again when it exits, on hvc0
+# when the VM has a virtio console (its driver, loaded above, registered
+# it; the wait is for a devtmpfs node that would come late), else on the
+# console (ttyS0). setsid, and cttyhack or the shell's own open of hvc0, give it
+# its terminal as the controlling one, for job control and Ctrl-C.
 hostname hv-linux
 cd /root
 export PS1='\u@\h:\w\$ '
+if [ -e /sys/class/tty/hvc0 ]; then
+	i=0
+	while [ ! -c /dev/hvc0 ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+fi
+if [ -c /dev/hvc0 ]; then
+	echo "hv-linux: interactive shell on hvc0 (poweroff ends the VM)"
+	while :; do
+		setsid sh -c 'exec sh -l <>/dev/hvc0 >&0 2>&1'
+	done
+fi
 echo "hv-linux: interactive shell on the console (poweroff ends the VM)"
 while :; do
 	setsid cttyhack sh -l

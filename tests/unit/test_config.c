@@ -101,6 +101,7 @@ static const char full_file[] =
 	"console = uart\r\n"
 	"on_crash = restart\r\n"
 	"on_poweroff = restart\r\n"
+	"virtio_console = yes\r\n"
 	"debug_exit = 501";
 
 TEST(full_file)
@@ -154,6 +155,8 @@ TEST(full_file)
 	CHECK_EQ(g->on_poweroff, VM_ACTION_RESTART);
 	CHECK_EQ(g->debug_exit_port, 501);
 	CHECK(!g->virtio_rng);
+	CHECK(g->virtio_console);
+	CHECK(!a->virtio_console);
 }
 
 TEST(defaults)
@@ -169,6 +172,7 @@ TEST(defaults)
 	CHECK_EQ(cfg.vms[0].on_poweroff, VM_ACTION_STOP);
 	CHECK_EQ(cfg.vms[0].debug_exit_port, 0);
 	CHECK(!cfg.vms[0].virtio_rng);
+	CHECK(!cfg.vms[0].virtio_console);
 }
 
 TEST(empty_and_comment_only)
@@ -551,6 +555,8 @@ TEST(debug_exit_errors)
 	check_one_error("virtio_rng = YES\n", "t.conf:5: virtio_rng: 'YES' is not yes or no\n");
 	check_one_error("virtio_rng = yes\nvirtio_rng = no\n",
 			"t.conf:6: virtio_rng: repeated (first at line 5)\n");
+	check_one_error("virtio_console = 1\n",
+			"t.conf:5: virtio_console: '1' is not yes or no\n");
 	check_one_error("debug_exit = 0\n", "t.conf:5: debug_exit: '0' is not an I/O port (1-0xffff)\n");
 	check_one_error("debug_exit = 0x10000\n",
 			"t.conf:5: debug_exit: '0x10000' is not an I/O port (1-0xffff)\n");
