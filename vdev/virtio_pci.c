@@ -182,6 +182,14 @@ static void queue_enable(struct virtio_dev *d, unsigned n)
 		virtio_pci_needs_reset(d, (int)n, "queue enabled before FEATURES_OK (3.1.1)");
 		return;
 	}
+	/*
+	 * 4.1.4.3: queue_size starts at the device's maximum and the driver
+	 * may only lower it; virtq_enable() knows VIRTQ_MAX_SIZE, not ours.
+	 */
+	if (q->size > d->ops->queue_max) {
+		virtio_pci_needs_reset(d, (int)n, "queue size above the device's maximum (4.1.4.3)");
+		return;
+	}
 	spin_lock(&q->lock);
 	if (!q->enabled) {
 		err = virtq_enable(&q->vq, &d->mem, q->size, q->desc, q->driver, q->device,

@@ -456,6 +456,15 @@ TEST(needs_reset_on_bad_ring)
 	CHECK(status() & VIRTIO_STATUS_NEEDS_RESET);
 	wr(CC_DEVICE_STATUS, 1, 0);
 
+	/* A power of two above the device's maximum, though within virtq's. */
+	log_reset();
+	negotiate(BIT64(VIRTIO_F_VERSION_1));
+	queue_setup(0, 2 * QMAX, DESC, AVAIL, USED);
+	CHECK_EQ(rd(CC_QUEUE_ENABLE, 2), 0);
+	CHECK(status() & VIRTIO_STATUS_NEEDS_RESET);
+	CHECK(log_has("virtio: VM t dev test queue 0: queue size above the device's maximum"));
+	wr(CC_DEVICE_STATUS, 1, 0);
+
 	/* A head index out of range, found by the device on a kick. */
 	log_reset();
 	negotiate(BIT64(VIRTIO_F_VERSION_1));
