@@ -4,15 +4,19 @@
  * the rules one case at a time. Each violation must leave the device in
  * DEVICE_NEEDS_RESET (2.1.2) with nothing used, a kick while it is there
  * must do nothing, and after a reset and a fresh initialisation
- * (3.1.1) a good request must come back filled. Cases the spec lets a
- * device take (a kick for a queue that does not exist, a kick before
- * DRIVER_OK) must not break the device.
+ * (3.1.1) a good request must come back filled. What a device may
+ * ignore or refuse without a reset (a kick at the notify address of a
+ * queue that does not exist, a kick before DRIVER_OK or after a reset,
+ * features it does not offer) must not break the device. Last, a buffer
+ * over the device's own available ring: whatever the device then finds
+ * there, it must stay bounded and recover after a reset.
  *
  * One "virtio_evil: PASS|FAIL <case>: ..." line per check; the test
  * (tests/test_virtio_evil.py) matches the hypervisor's
  * "virtio: VM ... needs reset" message of each case. Exit status: the
  * number of failed checks; EXIT_NO_DEVICE if there is no virtio-rng.
- * No interrupts: the guest polls the used ring and device_status.
+ * The device is polled (used ring, device_status); the only interrupt
+ * is the timer of the naps between rounds (cmdline: see main()).
  */
 #include <stdbool.h>
 
@@ -115,6 +119,24 @@ static struct {
 } v;
 
 static uint64_t mem_size;
+static bool quiet;                     /* rounds after the first: FAIL lines only */
+
+/* check() of the library, silent on a pass when quiet. */
+static int verdict(int ok, const char *fmt, ...) guest_printf_fmt(2, 3);
+
+static int verdict(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok && quiet)
+		return 0;
+	printf("%s: %s ", guest_name, ok ? "PASS" : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	return !ok;
+}
 
 /* ---- MMIO and PCI configuration space ---------------------------------- */
 
@@ -164,7 +186,7 @@ static int bar_probe(void)
 	uint32_t mlo, mhi;
 
 	if ((lo & 7) != 4)
-		return check(0, "BAR0 is 64-bit memory (0x%x)", lo);
+		return verdict(0, "BAR0 is 64-bit memory (0x%x)", lo);
 	cfg_write(v.dev, PCI_BAR0, 0xffffffff);
 	cfg_write(v.dev, PCI_BAR0 + 4, 0xffffffff);
 	mlo = cfg_read(v.dev, PCI_BAR0);
@@ -174,7 +196,7 @@ static int bar_probe(void)
 	v.bar = ((uint64_t)hi << 32 | lo) & ~0xfull;
 	v.bar_size = ~(((uint64_t)mhi << 32 | mlo) & ~0xfull) + 1;
 	cfg_write(v.dev, PCI_COMMAND, PCI_CMD_MEMORY | PCI_CMD_MASTER);
-	return check(v.bar >= 0xc0000000ull && v.bar + v.bar_size <= 0xe0000000ull &&
+	return verdict(v.bar >= 0xc0000000ull && v.bar + v.bar_size <= 0xe0000000ull &&
 		     v.bar_size >= 0x1000 && !(v.bar & (v.bar_size - 1)),
 		     "BAR0 at 0x%lx, 0x%lx bytes, in the PCI hole", v.bar, v.bar_size);
 }
@@ -185,7 +207,7 @@ static int caps_walk(void)
 	unsigned at = cfg_read(v.dev, PCI_CAP_PTR) & 0xfc;
 
 	if (!(cfg_read(v.dev, PCI_COMMAND + 2) & PCI_STATUS_CAPS))
-		return check(0, "status register says there is a capability list");
+		return verdict(0, "status register says there is a capability list");
 	for (unsigned n = 0; at && n < 48; n++, at = cfg_read(v.dev, at + 1) & 0xfc) {
 		unsigned type = cfg_read(v.dev, at + 3) & 0xff;
 		uint32_t off = cfg_read(v.dev, at + 8), len = cfg_read(v.dev, at + 12);
@@ -194,7 +216,7 @@ static int caps_walk(void)
 		if ((cfg_read(v.dev, at) & 0xff) != PCI_CAP_VNDR || (cfg_read(v.dev, at + 4) & 0xff))
 			continue;
 		if ((uint64_t)off + len > v.bar_size)
-			return check(0, "capability type %u inside BAR0 (0x%x+0x%x)", type, off, len);
+			return verdict(0, "capability type %u inside BAR0 (0x%x+0x%x)", type, off, len);
 		if (type == CAP_COMMON)
 			v.common = base;
 		else if (type == CAP_ISR)
@@ -204,7 +226,7 @@ static int caps_walk(void)
 			v.notify_mult = cfg_read(v.dev, at + 16);
 		}
 	}
-	return check(v.common && v.notify && v.isr,
+	return verdict(v.common && v.notify && v.isr,
 		     "capabilities: common 0x%lx notify 0x%lx (x%u) isr 0x%lx", v.common, v.notify,
 		     v.notify_mult, v.isr);
 }
@@ -297,13 +319,13 @@ static void queue_enable(void)
 static bool dev_init(uint64_t features)
 {
 	if (!dev_reset())
-		return !check(0, "device reset reads back 0");
+		return !verdict(0, "device reset reads back 0");
 	if (!negotiate(features))
-		return !check(0, "FEATURES_OK accepted for 0x%lx", features);
+		return !verdict(0, "FEATURES_OK accepted for 0x%lx", features);
 	queue_setup();
 	queue_enable();
 	status_set(ST_DRIVER_OK);
-	return check(status() == (ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK),
+	return verdict(status() == (ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK),
 		     "device initialised (status 0x%x)", status()) == 0;
 }
 
@@ -355,11 +377,11 @@ static int good_request(const char *when)
 	desc_set(&table[0], (uintptr_t)bufs[0], BUF_LEN, D_WRITE, 0);
 	offer(0);
 	if (!used_wait())
-		return check(0, "%s: good request: no used entry (status 0x%x)", when, status());
+		return verdict(0, "%s: good request: no used entry (status 0x%x)", when, status());
 	id = used.ring[v.used_seen % QSZ].id;
 	len = used.ring[v.used_seen % QSZ].len;
 	v.used_seen++;
-	return check(id == 0 && len > 0 && len <= BUF_LEN && !is_all_zero(bufs[0], len),
+	return verdict(id == 0 && len > 0 && len <= BUF_LEN && !is_all_zero(bufs[0], len),
 		     "%s: good request: head %u, %u bytes back", when, id, len);
 }
 
@@ -620,19 +642,19 @@ static int run_evil(const struct evil *e)
 
 	if (e->start == FROM_RESET) {
 		if (!dev_reset())
-			return check(0, "%s: device reset reads back 0", e->name);
+			return verdict(0, "%s: device reset reads back 0", e->name);
 		rings_clear();
 	}
 	used_before = used.idx;
 	e->run();
 	flagged = needs_reset_wait();
-	fail += check(flagged && used.idx == used_before,
+	fail += verdict(flagged && used.idx == used_before,
 		      "%s: DEVICE_NEEDS_RESET (status 0x%x), nothing used (used idx %u, was %u)",
 		      e->name, status(), used.idx, used_before);
 	if (flagged) {
 		desc_set(&table[0], buf(0), BUF_LEN, D_WRITE, 0);
 		kick();
-		fail += check(used.idx == used_before && (status() & ST_NEEDS_RESET),
+		fail += verdict(used.idx == used_before && (status() & ST_NEEDS_RESET),
 			      "%s: a kick while NEEDS_RESET does nothing", e->name);
 	}
 	if (!dev_init(F_VERSION_1 | F_INDIRECT))
@@ -644,7 +666,7 @@ static int run_evil(const struct evil *e)
 
 static int still_fine(const char *name)
 {
-	int fail = check(!(status() & ST_NEEDS_RESET), "%s: no DEVICE_NEEDS_RESET (status 0x%x)",
+	int fail = verdict(!(status() & ST_NEEDS_RESET), "%s: no DEVICE_NEEDS_RESET (status 0x%x)",
 			 name, status());
 
 	return fail + good_request(name);
@@ -665,11 +687,11 @@ static int ok_select_unknown_queue(void)
 	int fail;
 
 	w16(v.common + CC_QSEL, r16(v.common + CC_NUMQ));
-	fail = check(r16(v.common + CC_QSIZE) == 0, "select-unknown-queue: queue_size reads 0");
+	fail = verdict(r16(v.common + CC_QSIZE) == 0, "select-unknown-queue: queue_size reads 0");
 	w16(v.common + CC_QSIZE, QSZ);
 	w64(v.common + CC_QDESC, mem_size);
 	w16(v.common + CC_QENABLE, 1);
-	fail += check(r16(v.common + CC_QENABLE) == 0, "select-unknown-queue: stays disabled");
+	fail += verdict(r16(v.common + CC_QENABLE) == 0, "select-unknown-queue: stays disabled");
 	w16(v.common + CC_QSEL, 0);
 	return fail + still_fine("select-unknown-queue");
 }
@@ -680,18 +702,18 @@ static int ok_kick_before_driver_ok(void)
 	int fail;
 
 	if (!dev_reset())
-		return check(0, "kick-before-driver-ok: reset");
+		return verdict(0, "kick-before-driver-ok: reset");
 	init_until_queue(F_VERSION_1 | F_INDIRECT);
 	queue_enable();
 	memset(bufs[0], 0, BUF_LEN);
 	desc_set(&table[0], buf(0), BUF_LEN, D_WRITE, 0);
 	offer(0);
-	fail = check(used.idx == 0 && is_all_zero(bufs[0], BUF_LEN) &&
+	fail = verdict(used.idx == 0 && is_all_zero(bufs[0], BUF_LEN) &&
 		     !(status() & ST_NEEDS_RESET),
 		     "kick-before-driver-ok: nothing used, buffer untouched");
 	status_set(ST_DRIVER_OK);
 	kick();
-	fail += check(used_wait() && used.ring[0].len > 0 && !is_all_zero(bufs[0], BUF_LEN),
+	fail += verdict(used_wait() && used.ring[0].len > 0 && !is_all_zero(bufs[0], BUF_LEN),
 		      "kick-before-driver-ok: served after DRIVER_OK");
 	v.used_seen = used.idx;
 	return fail + still_fine("kick-before-driver-ok");
@@ -707,7 +729,7 @@ static int ok_kick_after_reset(void)
 	memset(bufs[0], 0, BUF_LEN);
 	desc_set(&table[0], buf(0), BUF_LEN, D_WRITE, 0);
 	offer(0);
-	fail = check(used.idx == before && is_all_zero(bufs[0], BUF_LEN) && status() == 0,
+	fail = verdict(used.idx == before && is_all_zero(bufs[0], BUF_LEN) && status() == 0,
 		     "kick-after-reset: nothing used, status 0");
 	if (!dev_init(F_VERSION_1 | F_INDIRECT))
 		return fail + 1;
@@ -722,10 +744,10 @@ static int ok_features_refused(const char *name, uint64_t features)
 	int fail;
 
 	if (!dev_reset())
-		return check(0, "%s: reset", name);
+		return verdict(0, "%s: reset", name);
 	refused = !negotiate(features);
 	st = status();
-	fail = check(refused && !(st & ST_NEEDS_RESET), "%s: FEATURES_OK refused (status 0x%x)",
+	fail = verdict(refused && !(st & ST_NEEDS_RESET), "%s: FEATURES_OK refused (status 0x%x)",
 		     name, st);
 	if (!dev_init(F_VERSION_1 | F_INDIRECT))
 		return fail + 1;
@@ -749,7 +771,7 @@ static int chaos_buffer_over_avail(void)
 		desc_set(&table[0], (uintptr_t)&avail, sizeof(avail), D_WRITE, 0);
 		offer(0);
 		st = status();
-		fail += check(st & ST_DRIVER_OK, "%s: round %u: device answers (status 0x%x)", name,
+		fail += verdict(st & ST_DRIVER_OK, "%s: round %u: device answers (status 0x%x)", name,
 			      round, st);
 		if (!dev_init(F_VERSION_1 | F_INDIRECT))
 			return fail + 1;
@@ -758,8 +780,75 @@ static int chaos_buffer_over_avail(void)
 	return fail;
 }
 
+/* ---- Napping between rounds: HLT until a TSC-deadline timer interrupt --- */
+
+#define X2APIC_SVR 0x80f
+#define X2APIC_LVT_TIMER 0x832
+#define LVT_TSC_DEADLINE (2u << 17)
+#define MSR_TSC_DEADLINE 0x6e0
+#define NAP_VEC 0x60
+
+/* EOI (x2APIC, SDM Vol. 3A 11.12.1) and return: the wake-up is all we need. */
+__asm__(".globl nap_stub\n"
+	"nap_stub:\n\t"
+	"push %rax; push %rcx; push %rdx\n\t"
+	"mov $0x80b, %ecx; xor %eax, %eax; xor %edx, %edx; wrmsr\n\t"
+	"pop %rdx; pop %rcx; pop %rax\n\t"
+	"iretq");
+extern char nap_stub[];
+
+static void wrmsr(uint32_t msr, uint64_t x)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)x), "d"((uint32_t)(x >> 32))
+			 : "memory");
+}
+
+/*
+ * Sleep about @ms so that a VM beside us gets the host's CPU time (an
+ * emulator runs our vCPU on a host thread). The TSC rate is CPUID 0x15's;
+ * without it, no nap.
+ */
+static void nap(uint64_t ms)
+{
+	struct cpuid_regs l15 = cpuid(0x15, 0);
+	uint64_t hz = l15.eax ? (uint64_t)l15.ecx * l15.ebx / l15.eax : 0, end;
+
+	if (!ms || !hz)
+		return;
+	guest_set_interrupt_gate(NAP_VEC, nap_stub);
+	wrmsr(X2APIC_SVR, 0x1ff);
+	wrmsr(X2APIC_LVT_TIMER, LVT_TSC_DEADLINE | NAP_VEC);
+	end = rdtsc() + hz / 1000 * ms;
+	wrmsr(MSR_TSC_DEADLINE, end);
+	while (rdtsc() < end)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+/* Every case once; returns the failed checks. */
+static int run_round(void)
+{
+	int fail = good_request("first");
+
+	for (unsigned i = 0; i < ARRAY_SIZE(evils); i++)
+		fail += run_evil(&evils[i]);
+	fail += ok_notify_unknown_queue();
+	fail += ok_select_unknown_queue();
+	fail += ok_kick_before_driver_ok();
+	fail += ok_kick_after_reset();
+	fail += ok_features_refused("features-without-version-1", F_INDIRECT);
+	fail += ok_features_refused("features-not-offered", F_VERSION_1 | 1ull << 63);
+	return fail + chaos_buffer_over_avail();
+}
+
+/*
+ * cmdline: rounds=<n> (default 1) runs every case n times, printing
+ * PASS lines in the first round only and one line per round; rounds=0
+ * goes on until the VM is stopped (to overlap another VM's work);
+ * nap=<ms> (default 0) sleeps that long after each round.
+ */
 int main(const struct hv_boot_info *bi)
 {
+	uint64_t rounds = cmdline_u64("rounds", 1), nap_ms = cmdline_u64("nap", 0);
 	int fail = 0;
 
 	mem_size = bi->mem_size;
@@ -769,20 +858,18 @@ int main(const struct hv_boot_info *bi)
 	}
 	if (bar_probe() || caps_walk())
 		return 1;
-	fail += check(!!(features_offered() & F_VERSION_1), "device offers VERSION_1");
+	fail += verdict(!!(features_offered() & F_VERSION_1), "device offers VERSION_1");
 	if (!dev_init(F_VERSION_1 | F_INDIRECT))
 		return fail + 1;
-	fail += check(v.qsize_max == QMAX, "queue 0: maximum size %u", v.qsize_max);
-	fail += good_request("first");
-	for (unsigned i = 0; i < ARRAY_SIZE(evils); i++)
-		fail += run_evil(&evils[i]);
-	fail += ok_notify_unknown_queue();
-	fail += ok_select_unknown_queue();
-	fail += ok_kick_before_driver_ok();
-	fail += ok_kick_after_reset();
-	fail += ok_features_refused("features-without-version-1", F_INDIRECT);
-	fail += ok_features_refused("features-not-offered", F_VERSION_1 | 1ull << 63);
-	fail += chaos_buffer_over_avail();
+	fail += verdict(v.qsize_max == QMAX, "queue 0: maximum size %u", v.qsize_max);
+	for (uint64_t k = 1; !rounds || k <= rounds; k++) {
+		int f = run_round();
+
+		printf("virtio_evil: round %lu: %d failed\n", k, f);
+		fail += f;
+		quiet = true;
+		nap(nap_ms);
+	}
 	printf("virtio_evil: done, %d failed\n", fail);
 	return fail;
 }
