@@ -116,14 +116,28 @@ static void config_interrupt(struct virtio_dev *d)
 	}
 }
 
+/*
+ * A driver that breaks a rule, resets the device and breaks it again can
+ * do so thousands of times a second, and each message holds the console
+ * for as long as the UART takes to send it: a flood other VMs' output
+ * would wait behind. So each device says this many, then says it stops.
+ */
+#define NEEDS_RESET_MSGS_MAX 256u
+
 void virtio_pci_needs_reset(struct virtio_dev *d, int q, const char *reason)
 {
+	uint32_t n;
+
 	if (__atomic_exchange_n(&d->needs_reset, true, __ATOMIC_SEQ_CST))
 		return;         /* said once per reset */
-	if (q >= 0)
+	n = __atomic_fetch_add(&d->needs_reset_msgs, 1, __ATOMIC_RELAXED);
+	if (n == NEEDS_RESET_MSGS_MAX)
+		pr_warn("virtio: VM %s dev %s: %u violations said; no more messages from this device\n",
+			d->vm->name, d->ops->name, n);
+	else if (n < NEEDS_RESET_MSGS_MAX && q >= 0)
 		pr_warn("virtio: VM %s dev %s queue %d: %s: device needs reset\n", d->vm->name,
 			d->ops->name, q, reason);
-	else
+	else if (n < NEEDS_RESET_MSGS_MAX)
 		pr_warn("virtio: VM %s dev %s: %s: device needs reset\n", d->vm->name,
 			d->ops->name, reason);
 	config_interrupt(d);
@@ -205,6 +219,14 @@ static void queue_enable(struct virtio_dev *d, unsigned n)
 
 	if (!(d->status & VIRTIO_STATUS_FEATURES_OK)) {
 		virtio_pci_needs_reset(d, (int)n, "queue enabled before FEATURES_OK (3.1.1)");
+		return;
+	}
+	/*
+	 * 4.1.4.3: queue_size starts at the device's maximum and the driver
+	 * may only lower it; virtq_enable() knows VIRTQ_MAX_SIZE, not ours.
+	 */
+	if (q->size > d->ops->queue_max) {
+		virtio_pci_needs_reset(d, (int)n, "queue size above the device's maximum (4.1.4.3)");
 		return;
 	}
 	spin_lock(&q->lock);

@@ -131,6 +131,7 @@ struct virtio_dev {
 	uint8_t status;                 /* as the driver set it, without NEEDS_RESET */
 	volatile uint8_t config_generation;
 	volatile bool needs_reset;      /* DEVICE_NEEDS_RESET, the device's bit */
+	uint32_t needs_reset_msgs;      /* times said, for virtio_pci_needs_reset()'s limit */
 	volatile uint8_t isr;
 	struct virtio_queue q[VIRTIO_PCI_QUEUES_MAX];
 	/* The PCI configuration access capability (4.1.4.9), under lock. */
@@ -167,8 +168,10 @@ void virtio_pci_config_changed(struct virtio_dev *d);
 
 /*
  * The driver broke a rule on queue @q (or on none: q < 0): say so
- * ("virtio: VM x dev y queue z: reason"), set DEVICE_NEEDS_RESET and
- * send a configuration change notification (2.1.2). Any lock may be held.
+ * ("virtio: VM x dev y queue z: reason"; once per reset, and no more
+ * than 256 times per device, against a driver that floods the console),
+ * set DEVICE_NEEDS_RESET and send a configuration change notification
+ * (2.1.2). Any lock may be held.
  */
 void virtio_pci_needs_reset(struct virtio_dev *d, int q, const char *reason);
 

@@ -13,7 +13,7 @@ BUILD ?= build
 GUEST_DIR := tests/guests
 GUEST_OUT := $(BUILD)/guests
 
-GUESTS64 := hello cpuid msr ports isolation triplefault hcfuzz burner bench irq acpi timer echo
+GUESTS64 := hello cpuid msr ports isolation triplefault hcfuzz burner bench irq acpi timer echo virtio_evil
 GUESTS32 := hello-mb1 hello-mb2
 GUEST_ELFS := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUESTS64) $(GUESTS32))
 

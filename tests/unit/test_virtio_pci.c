@@ -456,6 +456,15 @@ TEST(needs_reset_on_bad_ring)
 	CHECK(status() & VIRTIO_STATUS_NEEDS_RESET);
 	wr(CC_DEVICE_STATUS, 1, 0);
 
+	/* A power of two above the device's maximum, though within virtq's. */
+	log_reset();
+	negotiate(BIT64(VIRTIO_F_VERSION_1));
+	queue_setup(0, 2 * QMAX, DESC, AVAIL, USED);
+	CHECK_EQ(rd(CC_QUEUE_ENABLE, 2), 0);
+	CHECK(status() & VIRTIO_STATUS_NEEDS_RESET);
+	CHECK(log_has("virtio: VM t dev test queue 0: queue size above the device's maximum"));
+	wr(CC_DEVICE_STATUS, 1, 0);
+
 	/* A head index out of range, found by the device on a kick. */
 	log_reset();
 	negotiate(BIT64(VIRTIO_F_VERSION_1));
@@ -482,6 +491,33 @@ TEST(needs_reset_on_bad_ring)
 	CHECK(status() & VIRTIO_STATUS_NEEDS_RESET);
 	wr(CC_DEVICE_STATUS, 1, 0);
 	CHECK_EQ(status(), 0);
+}
+
+static unsigned count(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* A driver breaking a rule again after each reset is said 256 times, then not. */
+TEST(needs_reset_messages_bounded)
+{
+	setup();
+	for (unsigned i = 0; i < 300; i++) {
+		negotiate(BIT64(VIRTIO_F_VERSION_1));
+		queue_setup(0, 3, DESC, AVAIL, USED);
+		CHECK(status() & VIRTIO_STATUS_NEEDS_RESET);
+		wr(CC_DEVICE_STATUS, 1, 0);
+	}
+	CHECK_EQ(count(log_text(), "queue 0: queue size not a power of two"), 256);
+	CHECK_EQ(count(log_text(), "256 violations said; no more messages from this device"), 1);
+	/* Still refused, silently. */
+	negotiate(BIT64(VIRTIO_F_VERSION_1));
+	queue_setup(0, 3, DESC, AVAIL, USED);
+	CHECK(status() & VIRTIO_STATUS_NEEDS_RESET);
 }
 
 TEST(address_after_enable_rejected)
@@ -607,6 +643,7 @@ int main(void)
 	RUN(queue_and_notify);
 	RUN(reset_at_any_time);
 	RUN(needs_reset_on_bad_ring);
+	RUN(needs_reset_messages_bounded);
 	RUN(address_after_enable_rejected);
 	RUN(enable_before_features_ok);
 	RUN(config_change);
