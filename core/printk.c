@@ -60,14 +60,19 @@ static void log_prefix(enum log_level level)
 		log_emit_str("WARNING: ");
 }
 
-static void log_lock_bounded(void)
+/*
+ * About a second on any machine we run on, then go ahead without it (its
+ * holder may have died in a panic). Returns whether we hold it: only
+ * then is it ours to release.
+ */
+static bool log_lock_bounded(void)
 {
-	/* About a second on any machine we run on, then go ahead anyway. */
 	for (unsigned long i = 0; i < 50000000ul; i++) {
 		if (spin_trylock(&log_lock))
-			return;
+			return true;
 		cpu_relax();
 	}
+	return false;
 }
 
 /* A line left open by someone else ends before @owner writes. */
@@ -83,11 +88,12 @@ static void log_take_line(const struct printk_live *owner)
 void vprintk(enum log_level level, const char *fmt, va_list ap)
 {
 	char buf[512];
+	bool locked;
 
 	if (level > log_threshold)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	log_lock_bounded();
+	locked = log_lock_bounded();
 	log_take_line(NULL);
 	for (const char *p = buf; *p; p++) {
 		if (at_line_start)
@@ -95,7 +101,8 @@ void vprintk(enum log_level level, const char *fmt, va_list ap)
 		log_emit(*p);
 		at_line_start = *p == '\n';
 	}
-	spin_unlock(&log_lock);
+	if (locked)
+		spin_unlock(&log_lock);
 }
 
 void printk(enum log_level level, const char *fmt, ...)
@@ -175,10 +182,11 @@ static void live_emit(struct printk_live *l, const char *name, char c)
 void printk_live(struct printk_live *l, const char *name, const char *s, size_t n)
 {
 	char out[TERMFILTER_OUT_MAX];
+	bool locked;
 
 	if (LOG_INFO > log_threshold)
 		return;
-	log_lock_bounded();
+	locked = log_lock_bounded();
 	live_forget_if_cut(l);
 	if (!n && l->len)
 		live_open(l, name);
@@ -191,15 +199,18 @@ void printk_live(struct printk_live *l, const char *name, const char *s, size_t 
 		for (size_t j = 0; j < k; j++)
 			live_emit(l, name, out[j]);
 	}
-	spin_unlock(&log_lock);
+	if (locked)
+		spin_unlock(&log_lock);
 }
 
 void console_start(void)
 {
-	log_lock_bounded();
+	bool locked = log_lock_bounded();
+
 	console_up = true;
 	for (size_t i = 0; i < early_len; i++)
 		log_emit(early_buf[i]);
 	early_len = 0;
-	spin_unlock(&log_lock);
+	if (locked)
+		spin_unlock(&log_lock);
 }
