@@ -26,6 +26,8 @@ FUZZ_TARGETS += loader_linux
 fuzz_loader_linux_SRCS := core/loader_linux.c core/loader.c core/loader_elf.c core/loader_mb.c core/loader_mb2.c
 FUZZ_TARGETS += virtq
 fuzz_virtq_SRCS := vdev/virtq.c
+FUZZ_TARGETS += virtio_blk_req
+fuzz_virtio_blk_req_SRCS := vdev/virtio_blk_req.c
 # The target #includes vdev/vpci.c (its state, its static functions).
 FUZZ_TARGETS += vpci
 fuzz_vpci_SRCS :=
