@@ -97,7 +97,6 @@ struct config_key {
 	bool required;
 	/* Check @val (trimmed, not empty) and store it; report any mistake. */
 	int (*parse)(struct parser *p, struct vm_config *vm, struct span val);
-	bool repeatable;                /* may appear more than once per section */
 };
 
 /* ---- Reporting ----------------------------------------------------------- */
@@ -566,7 +565,7 @@ static const struct config_key config_keys[KEY_COUNT] = {
 	[KEY_DEBUG_EXIT] = { "debug_exit", false, key_debug_exit },
 	[KEY_INITRD] = { "initrd", false, key_initrd },
 	[KEY_VIRTIO_RNG] = { "virtio_rng", false, key_virtio_rng },
-	[KEY_DISK] = { "disk", false, key_disk, true },
+	[KEY_DISK] = { "disk", false, key_disk },
 };
 
 /* ---- Sections ------------------------------------------------------------ */
@@ -763,7 +762,8 @@ static void key_process(struct parser *p, struct span line)
 		return;
 	}
 	first = &p->key_line[k - config_keys];
-	if (*first && !k->repeatable) {
+	/* disk repeats: one line per disk. */
+	if (*first && k != &config_keys[KEY_DISK]) {
 		parser_error(p, "%s: repeated (first at line %u)", k->name, *first);
 		return;
 	}
