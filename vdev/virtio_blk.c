@@ -70,6 +70,7 @@ BUILD_ASSERT(sizeof(struct blk_config) == 60);
 
 struct virtio_blk {
 	struct virtio_dev dev;
+	struct virtio_dev_ops ops;   /* blk_ops, with VIRTIO_BLK_F_RO if read-only */
 	struct blk_disk disk;
 	struct blk_config cfg;
 	paddr_t empty_hpa;           /* an empty disk's memory, else 0 */
@@ -125,18 +126,6 @@ static const struct virtio_dev_ops blk_ops = {
 	.type = VIRTIO_ID_BLOCK,
 	.class_code = PCI_CLASS_STORAGE_SCSI,
 	.features = BLK_FEATURES,
-	.num_queues = 1,
-	.queue_max = BLK_QUEUE_SIZE,
-	.config_len = sizeof(struct blk_config),
-	.config_access = blk_config_access,
-	.queue_notify = blk_notify,
-};
-
-static const struct virtio_dev_ops blk_ops_ro = {
-	.name = "virtio-blk",
-	.type = VIRTIO_ID_BLOCK,
-	.class_code = PCI_CLASS_STORAGE_SCSI,
-	.features = BLK_FEATURES | (1ull << VIRTIO_BLK_F_RO),
 	.num_queues = 1,
 	.queue_max = BLK_QUEUE_SIZE,
 	.config_len = sizeof(struct blk_config),
@@ -213,7 +202,10 @@ static int blk_create(struct vm *vm, unsigned n)
 	snprintf(id, sizeof(id), "hv-%s-vd%c", vm->name, 'a' + n);
 	memcpy(b->disk.id, id, VIRTIO_BLK_ID_BYTES);
 	blk_config_fill(b);
-	b->dev.ops = c->readonly ? &blk_ops_ro : &blk_ops;
+	b->ops = blk_ops;
+	if (c->readonly)
+		b->ops.features |= 1ull << VIRTIO_BLK_F_RO;
+	b->dev.ops = &b->ops;
 	b->dev.priv = b;
 	err = virtio_pci_add(vm, &b->dev);
 	if (err < 0) {
