@@ -848,11 +848,12 @@ static void disk_check_module(struct parser *p, struct vm_config *vm, const stru
 	struct config *cfg = p->cfg;
 
 	for (struct vm_config *o = cfg->vms; o < cfg->vms + cfg->nvms; o++) {
-		if (!strcmp(o->kernel, d->module) || !strcmp(o->initrd, d->module)) {
+		bool kernel = !strcmp(o->kernel, d->module);
+
+		if (kernel || !strcmp(o->initrd, d->module)) {
 			parser_error_at(p, d->line, vm, "disk: module '%s' is the %s of VM '%s' (line %u)",
-					d->module, !strcmp(o->kernel, d->module) ? "kernel" : "initrd",
-					o->name, !strcmp(o->kernel, d->module) ? o->kernel_line :
-					o->initrd_line);
+					d->module, kernel ? "kernel" : "initrd", o->name,
+					kernel ? o->kernel_line : o->initrd_line);
 			return;
 		}
 	}

@@ -97,7 +97,7 @@ static void vm_check_disks(struct vm_config *c, const char *file, const struct b
 			config_error(file, d->line, c, "disk: no boot module named '%s'", d->module);
 		else if (m->end == m->start || (m->end - m->start) % 512)
 			config_error(file, d->line, c,
-				     "disk: module '%s' is %llu bytes, not a whole number of 512-byte sectors",
+				     "disk: module '%s' is %llu bytes, not a non-zero multiple of 512",
 				     d->module, (unsigned long long)(m->end - m->start));
 	}
 }

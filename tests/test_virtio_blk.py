@@ -154,7 +154,7 @@ def test_virtio_blk_config_errors(machine):
         r"vms\.conf:12: disk: module 'd\.img' is already a disk of VM 'a' \(line 6\)",
         r"vms\.conf:18: disk: module 'hello\.elf' is the kernel of VM 'a' \(line 4\)",
         r"vms\.conf:24: disk: no boot module named 'nosuch\.img'",
-        r"vms\.conf:30: disk: module 'odd\.img' is 1000 bytes, not a whole number of 512-byte sectors",
+        r"vms\.conf:30: disk: module 'odd\.img' is 1000 bytes, not a non-zero multiple of 512",
         r"vms\.conf:36: disk: empty:64G exceeds the maximum of 64G|"
         r"vms\.conf:36: disk: empty disk of 67108864K exceeds the \d+K free",
         r"vms\.conf:42: disk: empty:1000 is not a multiple of 512 bytes",
