@@ -227,8 +227,9 @@ def blk_figures(text):
         irq = re.search(r"irq=(\d+)", rest)
         snaps[name] = {"t": float(f[0]), "stat": [int(x) for x in f[1:12]],
                        "irq": int(irq.group(1)) if irq else 0}
-    resets = [(int(r), int(k)) for r, k in
-              re.findall(r"virtio-blk vda: reset after (\d+) requests in (\d+) kicks", text)]
+    resets = [(int(r), int(k), int(t)) for r, k, t in
+              re.findall(r"virtio-blk vda: reset after (\d+) requests in (\d+) kicks, "
+                         r"(\d+) TSC ticks", text)]
     out = {"tsc_mhz": mhz}
     for i, p in enumerate(BLK_PHASES):
         a, b = snaps[f"start-{p}"], snaps[f"end-{p}"]
@@ -236,13 +237,14 @@ def blk_figures(text):
         ios = (b["stat"][0] - a["stat"][0]) + (b["stat"][4] - a["stat"][4])
         # One reset line per phase, the last four; one before them may
         # count the requests of the first probe.
-        reqs, kicks = resets[-len(BLK_PHASES):][i] if len(resets) >= len(BLK_PHASES) \
-            else (None, None)
+        reqs, kicks, dev = resets[-len(BLK_PHASES):][i] if len(resets) >= len(BLK_PHASES) \
+            else (None, None, None)
         out[p] = {"instructions": int(ticks), "requests": ios,
                   "mib_per_billion_instructions": round(BLK_MIB[p] / (ticks / 1e9), 1),
                   "interrupts_per_request": round((b["irq"] - a["irq"]) / ios, 3),
                   "device_requests": reqs, "kicks": kicks,
-                  "kicks_per_request": round(kicks / reqs, 3) if reqs else None}
+                  "kicks_per_request": round(kicks / reqs, 3) if reqs else None,
+                  "device_instructions_per_request": dev // reqs if reqs else None}
     return out
 
 
@@ -252,7 +254,9 @@ def print_blk(res):
         r = res[p]
         print(f"  {p:12} {r['mib_per_billion_instructions']:8.1f} MiB per 10^9 instructions, "
               f"{r['requests']} requests, {r['kicks_per_request']} kicks and "
-              f"{r['interrupts_per_request']} interrupts per request")
+              f"{r['interrupts_per_request']} interrupts per request, "
+              f"{r['device_instructions_per_request']} instructions in the device per request "
+              "(copy included)")
 
 
 def main():
