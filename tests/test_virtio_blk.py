@@ -133,6 +133,27 @@ def test_virtio_blk_readonly_refuses_writes(machine, linux_guest, backend):
     check_clean(m.output)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_virtio_blk_discard_zeroes_the_range(machine, linux_guest, backend):
+    """blkdiscard sends VIRTIO_BLK_T_DISCARD (the driver sees
+    VIRTIO_BLK_F_DISCARD and its limits); the RAM disk zeroes exactly that
+    range, and the rest keeps its pattern."""
+    img = pattern(MIB, "discard")
+    cfg = linux_disk_section(
+        "linux", "0",
+        "cat /sys/block/vda/queue/discard_max_bytes; blkdiscard -o 4096 -l 8192 /dev/vda; "
+        "echo discard=$?; sha256sum /dev/vda",
+        ["d.img"])
+    m = run_linux(machine, backend, cfg, [*linux_guest, ("d.img", img)])
+    m.expect(r"\[linux\] hv-linux: command done rc=0", 120)
+    lines = guest_lines(m)
+    assert str(65536 * 512) in lines, "discard_max_bytes is not max_discard_sectors * 512"
+    assert "discard=0" in lines, "blkdiscard failed"
+    want = hashlib.sha256(img[:4096] + bytes(8192) + img[12288:]).hexdigest()
+    assert f"{want}  /dev/vda" in lines, "the discarded range is not zero, or more changed"
+    check_clean(m.output)
+
+
 def test_virtio_blk_config_errors(machine):
     """Disk mistakes name their line and leave out only their VM: a module
     that is another VM's disk, or a kernel; a missing module; a module
