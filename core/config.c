@@ -44,6 +44,11 @@
  * laid out yet. */
 #define CONFIG_MEM_MAX GIB(3)
 
+/* An empty disk: whole 512-byte sectors, at most as much as guest RAM. */
+#define CONFIG_DISK_SECTOR 512u
+#define CONFIG_DISK_MAX GIB(64)
+#define DISK_EMPTY_PREFIX "empty:"
+
 /* The virtual 16550 of console = uart sits at COM1's ports. */
 #define COM1_BASE 0x3f8u
 #define COM1_END 0x3ffu
@@ -70,6 +75,7 @@ enum config_key_id {
 	KEY_INITRD,
 	KEY_VIRTIO_RNG,
 	KEY_VIRTIO_CONSOLE,
+	KEY_DISK,
 	KEY_COUNT,
 };
 
@@ -502,6 +508,66 @@ static int key_virtio_console(struct parser *p, struct vm_config *vm, struct spa
 	return 0;
 }
 
+/* "empty:SIZE": a zeroed disk of SIZE bytes. */
+static int disk_empty_parse(struct parser *p, struct span size, struct disk_config *d)
+{
+	uint64_t v;
+	int err = span_to_u64(size, &v);
+
+	if (err == -ERANGE || (!err && v > CONFIG_DISK_MAX)) {
+		parser_error(p, "disk: empty:%.*s exceeds the maximum of 64G", SPAN_ARG(size));
+		return -ERANGE;
+	}
+	if (err || v == 0) {
+		parser_error(p, "disk: 'empty:%.*s' is not a size (such as empty:64M)",
+			     SPAN_ARG(size));
+		return -EINVAL;
+	}
+	if (!IS_ALIGNED(v, CONFIG_DISK_SECTOR)) {
+		parser_error(p, "disk: empty:%.*s is not a multiple of 512 bytes", SPAN_ARG(size));
+		return -EINVAL;
+	}
+	d->size = v;
+	return 0;
+}
+
+/* NAME or empty:SIZE, then optionally ", readonly". */
+static int key_disk(struct parser *p, struct vm_config *vm, struct span val)
+{
+	size_t comma = span_find(val, ',', 0);
+	struct span what = span_trim(span_sub(val, 0, comma));
+	size_t plen = strlen(DISK_EMPTY_PREFIX);
+	struct disk_config d = { .line = p->line };
+	int err;
+
+	if (vm->ndisks == CONFIG_MAX_DISKS) {
+		parser_error(p, "disk: more than %u disks", CONFIG_MAX_DISKS);
+		return -E2BIG;
+	}
+	if (comma < val.len) {
+		struct span opt = span_trim(span_sub(val, comma + 1, val.len));
+
+		if (!span_is(opt, "readonly")) {
+			parser_error(p, "disk: '%.*s' is not an option (only readonly is)",
+				     SPAN_ARG(opt));
+			return -EINVAL;
+		}
+		d.readonly = true;
+	}
+	if (what.len == 0) {
+		parser_error(p, "disk: missing module name or empty:SIZE");
+		return -EINVAL;
+	}
+	if (what.len >= plen && !memcmp(what.s, DISK_EMPTY_PREFIX, plen))
+		err = disk_empty_parse(p, span_sub(what, plen, what.len), &d);
+	else
+		err = module_name_parse(p, "disk", what, d.module);
+	if (err)
+		return err;
+	vm->disks[vm->ndisks++] = d;
+	return 0;
+}
+
 static const struct config_key config_keys[KEY_COUNT] = {
 	[KEY_CPUS] = { "cpus", true, key_cpus },
 	[KEY_MEMORY] = { "memory", true, key_memory },
@@ -515,6 +581,7 @@ static const struct config_key config_keys[KEY_COUNT] = {
 	[KEY_INITRD] = { "initrd", false, key_initrd },
 	[KEY_VIRTIO_RNG] = { "virtio_rng", false, key_virtio_rng },
 	[KEY_VIRTIO_CONSOLE] = { "virtio_console", false, key_virtio_console },
+	[KEY_DISK] = { "disk", false, key_disk },
 };
 
 /* ---- Sections ------------------------------------------------------------ */
@@ -744,11 +811,13 @@ static void key_process(struct parser *p, struct span line)
 		return;
 	}
 	first = &p->key_line[k - config_keys];
-	if (*first) {
+	/* disk repeats: one line per disk. */
+	if (*first && k != &config_keys[KEY_DISK]) {
 		parser_error(p, "%s: repeated (first at line %u)", k->name, *first);
 		return;
 	}
-	*first = p->line;
+	if (!*first)
+		*first = p->line;
 	if (val.len == 0)
 		parser_error(p, "%s: missing value", k->name);
 	else
@@ -815,6 +884,52 @@ static struct span line_next(struct span text, size_t *pos)
 	return line;
 }
 
+/* ---- Disks across VMs ------------------------------------------------------ */
+
+/*
+ * The earlier user of a module as a disk keeps it, as with CPUs, even if
+ * its VM has mistakes of its own, so the outcome does not depend on
+ * them. A kernel or initrd that is also a disk would be overwritten by
+ * the guest and reloaded corrupt at the next restart.
+ */
+static void disk_check_module(struct parser *p, struct vm_config *vm, const struct disk_config *d)
+{
+	struct config *cfg = p->cfg;
+
+	for (struct vm_config *o = cfg->vms; o < cfg->vms + cfg->nvms; o++) {
+		bool kernel = !strcmp(o->kernel, d->module);
+
+		if (kernel || !strcmp(o->initrd, d->module)) {
+			parser_error_at(p, d->line, vm, "disk: module '%s' is the %s of VM '%s' (line %u)",
+					d->module, kernel ? "kernel" : "initrd", o->name,
+					kernel ? o->kernel_line : o->initrd_line);
+			return;
+		}
+	}
+	for (struct vm_config *o = cfg->vms; o <= vm; o++) {
+		for (const struct disk_config *e = o->disks; e < o->disks + o->ndisks; e++) {
+			if (o == vm && e >= d)
+				break;
+			if (!strcmp(e->module, d->module)) {
+				parser_error_at(p, d->line, vm,
+						"disk: module '%s' is already a disk of VM '%s' (line %u)",
+						d->module, o->name, e->line);
+				return;
+			}
+		}
+	}
+	if (p->file && !strcmp(p->file, d->module))
+		parser_error_at(p, d->line, vm, "disk: module '%s' is this configuration", d->module);
+}
+
+static void disks_check(struct parser *p)
+{
+	for (struct vm_config *vm = p->cfg->vms; vm < p->cfg->vms + p->cfg->nvms; vm++)
+		for (const struct disk_config *d = vm->disks; d < vm->disks + vm->ndisks; d++)
+			if (d->module[0])
+				disk_check_module(p, vm, d);
+}
+
 void config_parse(const char *file, const char *text, size_t len, struct config *cfg)
 {
 	struct span all = { text, len };
@@ -830,4 +945,5 @@ void config_parse(const char *file, const char *text, size_t len, struct config 
 		line_process(&p, line_next(all, &pos));
 	}
 	section_end(&p);
+	disks_check(&p);
 }

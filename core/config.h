@@ -19,6 +19,11 @@
  *   virtio_rng = yes | no     a virtio-rng PCI device fed by RDRAND (default no)
  *   virtio_console = yes | no a virtio-console PCI device: the guest's hvc0,
  *                             on the hypervisor console like the UART (default no)
+ *   disk = NAME[, readonly]   a virtio-blk disk holding module NAME (the image,
+ *                             a multiple of 512 bytes; writable unless readonly);
+ *                             a module is the disk of one VM only
+ *   disk = empty:SIZE[, readonly]  a zeroed disk of SIZE (K/M/G, a multiple of 512)
+ *                             The key repeats: up to 4 disks, vda, vdb, ... in order.
  *
  * Every mistake is reported as "FILE:LINE: message" and marks only that
  * VM as invalid; the other VMs are still returned.
@@ -33,8 +38,17 @@
 #define CONFIG_MODULE_MAX 64
 #define CONFIG_CMDLINE_MAX 256
 #define CONFIG_MAX_PCPUS 64
+#define CONFIG_MAX_DISKS 4
 
 enum vm_action { VM_ACTION_STOP, VM_ACTION_RESTART };
+
+/* One `disk =` line: a module's image, or an empty disk of @size bytes. */
+struct disk_config {
+	char module[CONFIG_MODULE_MAX];  /* "" for an empty disk */
+	uint64_t size;                   /* empty disk: bytes, a multiple of 512 */
+	bool readonly;
+	unsigned line;
+};
 
 struct vm_config {
 	char name[CONFIG_NAME_MAX];
@@ -56,6 +70,8 @@ struct vm_config {
 	uint16_t debug_exit_port;        /* 0 = none */
 	bool virtio_rng;                 /* a virtio-rng device on the PCI bus */
 	bool virtio_console;             /* a virtio-console device on the PCI bus */
+	struct disk_config disks[CONFIG_MAX_DISKS];   /* virtio-blk, vda first */
+	unsigned ndisks;
 };
 
 struct config {
@@ -68,7 +84,8 @@ struct config {
  * Parse @len bytes of @text (not NUL-terminated; may contain anything).
  * @file names the file in messages. Checks what the text alone can tell:
  * syntax, known keys, value ranges, required keys (cpus, memory, kernel),
- * duplicate names, CPUs claimed by two VMs. Resource checks against the
+ * duplicate names, CPUs claimed by two VMs, a disk module named twice or
+ * also a kernel or initrd. Resource checks against the
  * machine (CPUs present, free memory, modules present) are the caller's,
  * reported through config_error().
  */

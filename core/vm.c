@@ -64,7 +64,45 @@ static const struct boot_module *vm_find_module(const struct boot_info *bi, cons
 	return NULL;
 }
 
-/* What the text alone could not check: CPUs, memory, the image. */
+const struct boot_module *vm_boot_module(const struct vm *vm, const char *name)
+{
+	return vm_find_module(vm->boot, name);
+}
+
+/*
+ * Disks: a module must be there and hold whole sectors; empty disks come
+ * from free memory, after the VM's RAM (virtio_blk.c allocates them).
+ */
+static void vm_check_disks(struct vm_config *c, const char *file, const struct boot_info *bi,
+			   uint64_t free)
+{
+	uint64_t used = c->memory;
+
+	for (const struct disk_config *d = c->disks; d < c->disks + c->ndisks; d++) {
+		const struct boot_module *m;
+
+		if (!d->module[0]) {
+			uint64_t size = ALIGN_UP(d->size, PAGE_SIZE);
+
+			if (used <= free && size > free - used)
+				config_error(file, d->line, c,
+					     "disk: empty disk of %lluK exceeds the %lluK free after the VM's memory and earlier disks",
+					     (unsigned long long)(d->size >> 10),
+					     (unsigned long long)((free - used) >> 10));
+			used += size;
+			continue;
+		}
+		m = vm_find_module(bi, d->module);
+		if (!m)
+			config_error(file, d->line, c, "disk: no boot module named '%s'", d->module);
+		else if (m->end == m->start || (m->end - m->start) % 512)
+			config_error(file, d->line, c,
+				     "disk: module '%s' is %llu bytes, not a non-zero multiple of 512",
+				     d->module, (unsigned long long)(m->end - m->start));
+	}
+}
+
+/* What the text alone could not check: CPUs, memory, the image, disks. */
 static bool vm_check_machine(struct vm_config *c, const char *file, const struct boot_info *bi)
 {
 	uint64_t absent = c->cpu_mask & ~((ncpus_online >= 64) ? ~0ull : (1ull << ncpus_online) - 1);
@@ -80,6 +118,8 @@ static bool vm_check_machine(struct vm_config *c, const char *file, const struct
 		config_error(file, c->kernel_line, c, "kernel: no boot module named '%s'", c->kernel);
 	if (c->initrd[0] && !vm_find_module(bi, c->initrd))
 		config_error(file, c->initrd_line, c, "initrd: no boot module named '%s'", c->initrd);
+	if (c->memory <= free)
+		vm_check_disks(c, file, bi, free);
 	return c->valid;
 }
 
@@ -205,7 +245,7 @@ unsigned vm_create_all(struct config *cfg, const char *file, const struct boot_i
 
 		if (!c->valid || !vm_check_machine(c, file, bi))
 			continue;
-		*vm = (struct vm){ .id = i, .cfg = c, .cfg_file = file };
+		*vm = (struct vm){ .id = i, .cfg = c, .cfg_file = file, .boot = bi };
 		memcpy(vm->name, c->name, sizeof(vm->name));
 		if (vm_create(vm, vm_find_module(bi, c->kernel),
 			      c->initrd[0] ? vm_find_module(bi, c->initrd) : NULL)) {

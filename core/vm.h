@@ -48,6 +48,7 @@ struct vm {
 	char name[CONFIG_NAME_MAX];
 	const struct vm_config *cfg;
 	const char *cfg_file;
+	const struct boot_info *boot;   /* its modules: disks are found there */
 	volatile enum vm_state state;
 	paddr_t ram_hpa;
 	uint64_t ram_size;
@@ -80,6 +81,9 @@ static inline const struct guest_entry *vcpu_entry(const struct vcpu *v)
  */
 struct boot_info;
 unsigned vm_create_all(struct config *cfg, const char *file, const struct boot_info *bi);
+/* The boot module named @name (as vm_create_all() found them), or NULL. */
+struct boot_module;
+const struct boot_module *vm_boot_module(const struct vm *vm, const char *name);
 /* The vCPU this physical CPU runs, or NULL. */
 struct vcpu *vm_vcpu_of_cpu(unsigned cpu);
 unsigned vm_count_running(void);

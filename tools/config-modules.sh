@@ -1,6 +1,7 @@
 #!/bin/sh
 # Print the mkiso.sh module arguments for a VM configuration: the file
-# itself (as NAME.conf) and every image its `kernel =` lines name by path,
+# itself (as NAME.conf) and every image its `kernel =`, `initrd =` and
+# `disk =` lines name by path (not `disk = empty:SIZE`),
 # each given the module string written in the file so the hypervisor
 # finds it. A path is looked up from the current directory, then from
 # the configuration's own directory.
@@ -15,9 +16,10 @@ conf=$1
 dir=$(dirname "$conf")
 
 printf '%s=%s\n' "$conf" "$(basename "$conf")"
-# kernel = VALUE or initrd = VALUE (value may be quoted; a comment may follow)
-sed -n 's/^[[:space:]]*\(kernel\|initrd\)[[:space:]]*=[[:space:]]*"\{0,1\}\([^"#[:space:]]*\).*/\2/p' "$conf" |
-	sort -u | while read -r k; do
+# kernel = VALUE, initrd = VALUE or disk = VALUE[, readonly] (value may be
+# quoted; a comment may follow)
+sed -n 's/^[[:space:]]*\(kernel\|initrd\|disk\)[[:space:]]*=[[:space:]]*"\{0,1\}\([^",#[:space:]]*\).*/\2/p' "$conf" |
+	grep -v '^empty:' | sort -u | while read -r k; do
 		if [ -f "$k" ]; then
 			printf '%s=%s\n' "$k" "$k"
 		elif [ -f "$dir/$k" ]; then

@@ -133,13 +133,13 @@ void virtio_pci_needs_reset(struct virtio_dev *d, int q, const char *reason)
 	n = __atomic_fetch_add(&d->needs_reset_msgs, 1, __ATOMIC_RELAXED);
 	if (n == NEEDS_RESET_MSGS_MAX)
 		pr_warn("virtio: VM %s dev %s: %u violations said; no more messages from this device\n",
-			d->vm->name, d->ops->name, n);
+			d->vm->name, d->label, n);
 	else if (n < NEEDS_RESET_MSGS_MAX && q >= 0)
 		pr_warn("virtio: VM %s dev %s queue %d: %s: device needs reset\n", d->vm->name,
-			d->ops->name, q, reason);
+			d->label, q, reason);
 	else if (n < NEEDS_RESET_MSGS_MAX)
 		pr_warn("virtio: VM %s dev %s: %s: device needs reset\n", d->vm->name,
-			d->ops->name, reason);
+			d->label, reason);
 	config_interrupt(d);
 }
 
@@ -168,7 +168,7 @@ static void queue_stats_report(struct virtio_dev *d, unsigned n)
 	count_used(&d->q[n]);
 	if (st->kicks || st->used)
 		pr_info("virtio: VM %s dev %s queue %u: %llu buffers used, %llu notifications, "
-			"%llu interrupts, %llu TSC ticks in the device\n", d->vm->name, d->ops->name,
+			"%llu interrupts, %llu TSC ticks in the device\n", d->vm->name, d->label,
 			n, (unsigned long long)st->used, (unsigned long long)st->kicks,
 			(unsigned long long)st->irqs, (unsigned long long)st->ticks);
 	*st = (struct virtio_queue_stats){ 0 };
@@ -652,6 +652,8 @@ int virtio_pci_add(struct vm *vm, struct virtio_dev *d)
 
 	ASSERT(is_ops_valid(o));
 	d->vm = vm;
+	snprintf(d->label, sizeof(d->label), "%s%s%s", o->name, d->instance ? " " : "",
+		 d->instance ? d->instance : "");
 	d->mem = (struct virtq_mem){ vm_gpa_to_hva(vm, 0, vm->ram_size), vm->ram_size };
 	d->offered = o->features | TRANSPORT_FEATURES;
 	d->pci = (struct vpci_dev){

@@ -117,10 +117,12 @@ struct virtio_dev {
 	/* Set by the device model before virtio_pci_add(). */
 	const struct virtio_dev_ops *ops;
 	void *priv;
+	const char *instance;           /* optional: which of its kind, e.g. "vda" */
 
 	/* The transport's. */
 	struct vpci_dev pci;
 	struct vm *vm;
+	char label[24];                 /* ops->name and instance, for messages */
 	struct virtq_mem mem;           /* the VM's RAM */
 	spinlock_t lock;                /* the common configuration */
 	uint64_t offered;               /* ops->features and the transport's */

@@ -26,6 +26,8 @@ FUZZ_TARGETS += loader_linux
 fuzz_loader_linux_SRCS := core/loader_linux.c core/loader.c core/loader_elf.c core/loader_mb.c core/loader_mb2.c
 FUZZ_TARGETS += virtq
 fuzz_virtq_SRCS := vdev/virtq.c
+FUZZ_TARGETS += virtio_blk_req
+fuzz_virtio_blk_req_SRCS := vdev/virtio_blk_req.c
 # The target #includes vdev/vpci.c (its state, its static functions).
 FUZZ_TARGETS += vpci
 fuzz_vpci_SRCS :=
@@ -56,6 +58,7 @@ $(BUILD)/fuzz/config.dict: tests/fuzz/fuzz.mk
 	@printf '"%s"\n' '[vm ' ']' '=' ' = ' ',' '-' '#' '\"' '\\\\' '\\\"' \
 		'cpus' 'memory' 'kernel' 'cmdline' 'console' 'on_crash' \
 		'on_poweroff' 'on_reboot' 'debug_exit' 'virtio_rng' 'yes' 'no' 'uart' 'none' 'stop' 'restart' \
+		'disk' 'empty:' 'readonly' ', readonly' \
 		'0x' 'K' 'M' 'G' '2M' '64G' '0x3f8' '63' '64' > $@
 	@printf '"\\x0a"\n"\\x0d\\x0a"\n' >> $@
 
@@ -65,9 +68,9 @@ $(BUILD)/fuzz/seed-config/.stamp: tests/fuzz/fuzz.mk
 	@{ printf '%s\n' '# three VMs' '[vm a]' 'cpus = 0-1' 'memory = 64M' \
 		'kernel = a.elf' 'cmdline = "x y \" z \\ w"  # comment' \
 		'console = uart' 'on_crash = restart' 'on_poweroff = stop' \
-		'debug_exit = 0xf4' 'virtio_rng = yes' ''; \
+		'debug_exit = 0xf4' 'virtio_rng = yes' 'disk = a.img' 'disk = empty:64M, readonly' ''; \
 	  printf '%s\r\n' '[vm b-2]' 'cpus = 2,3' 'memory = 2M' 'kernel = b' \
-		'console = none' 'debug_exit = 0x3f8'; \
+		'console = none' 'debug_exit = 0x3f8' 'disk = a.img, readonly' 'disk = a.elf'; \
 	  printf '%s\n' '[vm C_3]' 'cpus=4' 'memory=1G'; \
 	  printf '%s' 'kernel=c'; } > $(dir $@)three.conf
 	@printf '%s\n' '[vm a]' 'cpus = 0' 'memory = 2M' 'kernel = k' \

@@ -629,6 +629,83 @@ TEST(config_error_marks_vm)
 	CHECK(log_has("vms.conf:9: no VM can run\n"));
 }
 
+TEST(disk_values)
+{
+	const struct vm_config *a;
+
+	parse(VM_A "disk = root.img\ndisk = data.img, readonly\ndisk=empty:64M\n"
+	      "disk =  empty:1536 ,  readonly  \n");
+	CHECK_EQ(cfg.nerrors, 0);
+	a = vm_named("a");
+	CHECK(a && a->valid);
+	if (!a)
+		return;
+	CHECK_EQ(a->ndisks, 4);
+	CHECK_STR(a->disks[0].module, "root.img");
+	CHECK(!a->disks[0].readonly);
+	CHECK_EQ(a->disks[0].size, 0);
+	CHECK_EQ(a->disks[0].line, 5);
+	CHECK_STR(a->disks[1].module, "data.img");
+	CHECK(a->disks[1].readonly);
+	CHECK_STR(a->disks[2].module, "");
+	CHECK_EQ(a->disks[2].size, 64ull << 20);
+	CHECK(!a->disks[2].readonly);
+	CHECK_EQ(a->disks[3].size, 1536);
+	CHECK(a->disks[3].readonly);
+	CHECK_EQ(a->disks[3].line, 8);
+	parse(VM_A);
+	CHECK_EQ(cfg.vms[0].ndisks, 0);
+}
+
+TEST(disk_errors)
+{
+	check_one_error("disk = empty:1000\n",
+			"t.conf:5: disk: empty:1000 is not a multiple of 512 bytes\n");
+	check_one_error("disk = empty:0\n",
+			"t.conf:5: disk: 'empty:0' is not a size (such as empty:64M)\n");
+	check_one_error("disk = empty:\n",
+			"t.conf:5: disk: 'empty:' is not a size (such as empty:64M)\n");
+	check_one_error("disk = empty:12Q\n",
+			"t.conf:5: disk: 'empty:12Q' is not a size (such as empty:64M)\n");
+	check_one_error("disk = empty:65G\n",
+			"t.conf:5: disk: empty:65G exceeds the maximum of 64G\n");
+	check_one_error("disk = empty:99999999999999999999\n",
+			"t.conf:5: disk: empty:99999999999999999999 exceeds the maximum of 64G\n");
+	check_one_error("disk = d.img, rw\n",
+			"t.conf:5: disk: 'rw' is not an option (only readonly is)\n");
+	check_one_error("disk = d.img, readonly, readonly\n",
+			"t.conf:5: disk: 'readonly, readonly' is not an option (only readonly is)\n");
+	check_one_error("disk = , readonly\n",
+			"t.conf:5: disk: missing module name or empty:SIZE\n");
+	check_one_error("disk = two words\n",
+			"t.conf:5: disk: 'two words' is not a module name (one word, no quotes)\n");
+	check_one_error("disk = a\ndisk = b\ndisk = c\ndisk = empty:1M\ndisk = e\n",
+			"t.conf:9: disk: more than 4 disks\n");
+	check_one_error("disk = d.img\ndisk = d.img\n",
+			"t.conf:6: disk: module 'd.img' is already a disk of VM 'a' (line 5)\n");
+	check_one_error("disk = k.elf\n", "t.conf:5: disk: module 'k.elf' is the kernel of VM 'a' (line 4)\n");
+	check_one_error("initrd = rd.gz\ndisk = rd.gz\n",
+			"t.conf:6: disk: module 'rd.gz' is the initrd of VM 'a' (line 5)\n");
+	check_one_error("disk = t.conf\n", "t.conf:5: disk: module 't.conf' is this configuration\n");
+}
+
+/* The first VM to name a module as its disk keeps it, even a broken one. */
+TEST(disk_module_one_vm_only)
+{
+	parse(VM_A "disk = d.img\n" VM("b", "1") "disk = empty:1M\ndisk = d.img\n"
+	      VM("c", "2") "disk = e.img\nmemory = 2M\n" VM("d", "3") "disk = e.img\n"
+	      VM("e", "4") "kernel2 = x\n" VM("f", "5") "disk = k2.elf\n" "[vm g]\ncpus = 6\nmemory = 2M\nkernel = k2.elf\n");
+	CHECK(vm_named("a")->valid);
+	CHECK(!vm_named("b")->valid);
+	CHECK(log_has("t.conf:11: disk: module 'd.img' is already a disk of VM 'a' (line 5)\n"));
+	CHECK(!vm_named("c")->valid);
+	CHECK(!vm_named("d")->valid);
+	CHECK(log_has("t.conf:22: disk: module 'e.img' is already a disk of VM 'c' (line 16)\n"));
+	/* A later VM's kernel counts too: the disk would be reloaded corrupt. */
+	CHECK(!vm_named("f")->valid);
+	CHECK(log_has("t.conf:32: disk: module 'k2.elf' is the kernel of VM 'g' (line 36)\n"));
+}
+
 int main(void)
 {
 	RUN(full_file);
@@ -663,5 +740,8 @@ int main(void)
 	RUN(valid_vms_survive);
 	RUN(errors_counted);
 	RUN(config_error_marks_vm);
+	RUN(disk_values);
+	RUN(disk_errors);
+	RUN(disk_module_one_vm_only);
 	return unit_done();
 }
