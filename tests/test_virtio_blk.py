@@ -10,7 +10,7 @@ import re
 import pytest
 
 import machine as rig
-from linuxrig import BACKENDS, LINUX_TIMEOUT
+from linuxrig import BACKENDS, QUICK_BACKENDS, LINUX_TIMEOUT
 from vmrig import CONFIGS, guest, vm_exit, vm_section
 
 MIB = 1 << 20
@@ -92,7 +92,7 @@ def reboot_pattern():
     return data[:MIB]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", QUICK_BACKENDS)
 def test_virtio_blk_data_survives_reboot(machine, linux_guest, backend):
     """An empty disk written in the first boot, then `reboot -f`: the VM
     restarts (on_reboot = restart) and the second boot reads the same
@@ -133,7 +133,7 @@ def test_virtio_blk_readonly_refuses_writes(machine, linux_guest, backend):
     check_clean(m.output)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", QUICK_BACKENDS)
 def test_virtio_blk_discard_zeroes_the_range(machine, linux_guest, backend):
     """blkdiscard sends VIRTIO_BLK_T_DISCARD (the driver sees
     VIRTIO_BLK_F_DISCARD and its limits); the RAM disk zeroes exactly that

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from linuxrig import BACKENDS, LINUX_TIMEOUT, linux_section
+from linuxrig import BACKENDS, QUICK_BACKENDS, LINUX_TIMEOUT, linux_section
 from vmrig import vm_iso, vm_line
 
 LINES = 300
@@ -57,7 +57,7 @@ def test_hvc0_carries_the_interactive_shell(machine, linux_guest, backend):
     assert_healthy(text)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", QUICK_BACKENDS)
 def test_output_to_hvc0_appears_prefixed(machine, linux_guest, backend):
     """hv.cmd writes to /dev/hvc0 only: a line, then LINES numbered lines
     in many writes; every one appears, whole, in order, prefixed [linux]."""
@@ -76,7 +76,7 @@ def test_output_to_hvc0_appears_prefixed(machine, linux_guest, backend):
     assert_healthy(text)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", QUICK_BACKENDS)
 def test_a_vm_whose_only_console_is_virtio_takes_the_focus(machine, linux_guest, backend):
     """console = none with virtio_console = yes: the VM is still one with
     a console, so it gets the console focus, and its shell on hvc0 (all
